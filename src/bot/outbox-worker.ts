@@ -1,0 +1,197 @@
+import { systemClock, type Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { OutboxRepo, OutboxRow } from '../store/outbox-repo.js';
+import { RateLimiter, type RateLimits } from './rate-limiter.js';
+import type { SendOutcome, Transport } from './transport.js';
+
+export interface OutboxWorkerOptions {
+  repo: OutboxRepo;
+  transport: Transport;
+  logger: Logger;
+  metrics?: Metrics;
+  limits: RateLimits;
+  /** Real time: rate windows and backoff are about the wall clock, not the campaign's clock. */
+  clock?: Clock;
+  concurrency?: number;
+  maxAttempts?: number;
+  pollMs?: number;
+}
+
+/** Exponential backoff for 5xx and network errors: 1 s, 2 s, 4 s … capped at 5 min. */
+export function backoffMs(attempt: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 300_000);
+}
+
+/**
+ * Sends what the outbox holds. A row is claimed (pending → sending) before its
+ * send, so two loops never send it at once; a row left 'sending' by a crash is
+ * released on start and sent again with the same uuid, which Lark keeps once.
+ */
+export class OutboxWorker {
+  private readonly limiter: RateLimiter;
+  private readonly clock: Clock;
+  private readonly concurrency: number;
+  private readonly maxAttempts: number;
+  private readonly pollMs: number;
+  private inflight = new Set<Promise<void>>();
+  /** Receivers with a send in flight: one at a time each, so a chat sees its messages in order. */
+  private busyKeys = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private ticking = false;
+  private again = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: OutboxWorkerOptions) {
+    this.limiter = new RateLimiter(o.limits);
+    this.clock = o.clock ?? systemClock;
+    this.concurrency = o.concurrency ?? 16;
+    this.maxAttempts = o.maxAttempts ?? 12;
+    this.pollMs = o.pollMs ?? 1000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const released = this.o.repo.releaseStale(this.clock.now() + 1);
+    if (released) this.o.logger.warn({ released }, 'outbox: resending messages left unconfirmed by the previous process');
+    this.notify();
+  }
+
+  /** Wake the loop now (called when a message is enqueued). */
+  notify(): void {
+    if (!this.running) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.tick();
+    }, Math.max(0, ms));
+    this.timer.unref?.();
+  }
+
+  private tick(): void {
+    this.ticking = true;
+    let wait = this.pollMs;
+    try {
+      const now = this.clock.now();
+      const free = this.concurrency - this.inflight.size;
+      if (free > 0) {
+        const rows = this.o.repo.listDue(now, Math.max(free * 8, 64));
+        let started = 0;
+        for (const row of rows) {
+          if (started >= free) break;
+          if (this.busyKeys.has(row.rate_key)) continue;
+          const w = this.limiter.waitMs(row.rate_key, now);
+          if (w > 0) {
+            wait = Math.min(wait, w);
+            continue;
+          }
+          if (!this.o.repo.claim(row.id, now)) continue;
+          this.limiter.tryTake(row.rate_key, now);
+          started++;
+          this.busyKeys.add(row.rate_key);
+          this.track(
+            this.sendOne({ ...row, attempts: row.attempts + 1 }).finally(() => this.busyKeys.delete(row.rate_key)),
+          );
+        }
+        // Rows due now but held back (busy receiver, full concurrency) are picked up when a send finishes.
+        const next = this.o.repo.nextDueAt();
+        if (next !== null && next > now) wait = Math.min(wait, next - now);
+      }
+    } catch (e) {
+      this.o.logger.error({ err: e }, 'outbox: scan failed');
+    } finally {
+      this.ticking = false;
+    }
+    if (this.again) {
+      this.again = false;
+      wait = 0;
+    }
+    this.schedule(wait);
+    this.checkIdle();
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => {
+      this.inflight.delete(p);
+      this.notify();
+      this.checkIdle();
+    });
+  }
+
+  private async sendOne(row: OutboxRow): Promise<void> {
+    let outcome: SendOutcome;
+    try {
+      outcome = await this.o.transport.send(row);
+    } catch (e) {
+      outcome = { kind: 'retryable', code: null, error: e instanceof Error ? e.message : String(e) };
+    }
+    const now = this.clock.now();
+    this.o.metrics?.sends.inc({ result: outcome.kind });
+    const log = this.o.logger.child({ outbox: row.id, intent: row.intent, attempt: row.attempts });
+    switch (outcome.kind) {
+      case 'sent':
+        this.o.repo.markSent(row.id, now, outcome.messageId);
+        return;
+      case 'offline':
+        this.o.repo.markOffline(row.id, now);
+        return;
+      case 'rejected':
+        log.warn({ code: outcome.code, error: outcome.error }, 'outbox: Lark refused the message; not retried');
+        this.o.repo.markFailed(row.id, now, outcome.code, outcome.error);
+        return;
+      case 'rate_limited':
+        log.info({ retry_in_ms: outcome.retryAfterMs }, 'outbox: rate limited by Lark');
+        this.o.repo.markRetry(row.id, now + outcome.retryAfterMs, outcome.error, outcome.code);
+        return;
+      case 'retryable':
+        if (row.attempts >= this.maxAttempts) {
+          log.error({ error: outcome.error }, 'outbox: giving up after repeated failures');
+          this.o.repo.markFailed(row.id, now, outcome.code, `gave up after ${row.attempts} attempts: ${outcome.error}`);
+        } else {
+          const delay = backoffMs(row.attempts);
+          log.warn({ error: outcome.error, retry_in_ms: delay }, 'outbox: send failed, will retry');
+          this.o.repo.markRetry(row.id, now + delay, outcome.error, outcome.code);
+        }
+        return;
+    }
+  }
+
+  private checkIdle(): void {
+    if (this.inflight.size > 0 || this.idleWaiters.length === 0) return;
+    const now = this.clock.now();
+    if (this.o.repo.listDue(now, 1).length > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when nothing is in flight and nothing is due right now (retries scheduled later may remain). */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.notify();
+      this.checkIdle();
+    });
+  }
+
+  /** Stops taking new rows and waits for in-flight sends to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.inflight]);
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}

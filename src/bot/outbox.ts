@@ -1,0 +1,85 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { OutboxRepo, OutboxRow, ReceiveIdType } from '../store/outbox-repo.js';
+
+/** Namespace for message uuids: uuid = v5(intent), so the same intent always maps to the same uuid. */
+const UUID_NAMESPACE = '6f1c1f0e-3d0a-5b7e-9a39-2b1f6e0c4d21';
+
+export type MsgType = 'text' | 'interactive' | 'image' | 'file' | 'post';
+
+export interface OutgoingMessage {
+  /**
+   * What this message is for, stable across retries and restarts: e.g. `reply:<message_id>:0`,
+   * `welcome:<chat_id>:<event_id>`, `reminder:<open_id>:<slot>`. Never include an attempt counter.
+   */
+  intent: string;
+  to: { type: ReceiveIdType; id: string };
+  /** Reply in the thread of this message (im/v1/messages/:id/reply) instead of creating a new one. */
+  replyTo?: string;
+  /** Who the per-user/per-chat limit counts against; defaults to `to.id`. */
+  rateKey?: string;
+  msgType: MsgType;
+  content: Record<string, unknown>;
+}
+
+/** Lark's limits: text 150 KB, card/post 30 KB (message create page). */
+const MAX_BYTES: Record<MsgType, number> = {
+  text: 150 * 1024,
+  post: 30 * 1024,
+  interactive: 30 * 1024,
+  image: 4 * 1024,
+  file: 4 * 1024,
+};
+
+/**
+ * Receivers under this prefix are local sessions (terminal chat, web console):
+ * their messages are stored as 'offline' and never handed to Lark, even when a
+ * service with Lark credentials shares the database.
+ */
+export const LOCAL_PREFIX = 'local:';
+
+export function isLocalReceiver(id: string): boolean {
+  return id.startsWith(LOCAL_PREFIX);
+}
+
+export function messageUuid(intent: string): string {
+  return uuidv5(intent, UUID_NAMESPACE);
+}
+
+export class Outbox {
+  constructor(
+    private readonly repo: OutboxRepo,
+    private readonly clock: Clock,
+    private readonly onEnqueued: () => void = () => {},
+  ) {}
+
+  /** Writes the message to the outbox (idempotent per intent) and wakes the sender. */
+  enqueue(m: OutgoingMessage): OutboxRow {
+    const content = JSON.stringify(m.content);
+    const bytes = Buffer.byteLength(content, 'utf8');
+    if (bytes > MAX_BYTES[m.msgType]) {
+      throw new AppError('bad_request', '消息内容过长，无法发送。', {
+        detail: `${m.msgType} content of ${bytes} bytes exceeds Lark's limit (${m.intent})`,
+      });
+    }
+    const { row } = this.repo.enqueue({
+      uuid: messageUuid(m.intent),
+      intent: m.intent,
+      receiveIdType: m.to.type,
+      receiveId: m.to.id,
+      replyTo: m.replyTo,
+      rateKey: m.rateKey ?? m.to.id,
+      msgType: m.msgType,
+      content,
+      createdAt: this.clock.now(),
+      status: isLocalReceiver(m.to.id) ? 'offline' : 'pending',
+    });
+    this.onEnqueued();
+    return row;
+  }
+}
+
+export function textContent(text: string): Record<string, unknown> {
+  return { text };
+}

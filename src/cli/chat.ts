@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { pino } from 'pino';
+import { renderMessageText } from '../bot/card-text.js';
+import { localChatId, localTextMessage } from '../bot/local-event.js';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { Runtime } from '../runtime.js';
+
+export function registerChatCommand(program: Command): void {
+  program
+    .command('chat')
+    .description('在终端里与机器人对话（与飞书消息走同一处理流程；从标准输入逐行读取，可用于脚本）')
+    .option('--as <who>', '以谁的身份发言：姓名或 open_id', '')
+    .action(async (opts: { as: string }) => {
+      const base = loadConfig(process.env);
+      // Never talk to Lark from the terminal, whatever credentials are set.
+      const config = { ...base, offline: true, lark: { ...base.lark, eventMode: 'webhook' as const } };
+      const logger = createLogger({ ...config, logLevel: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+      const rt = new Runtime({ config, logger, noReceiver: true });
+      await rt.start();
+      const who = resolveIdentity(opts.as);
+      const session = `cli:${who.openId}`;
+      const tty = process.stdin.isTTY;
+      if (tty) process.stdout.write(`换届助手 · 终端对话（身份：${who.label}）。输入「帮助」查看用法，Ctrl+D 退出。\n`);
+      const rl = createInterface({ input: process.stdin, terminal: false });
+      let lastId = rt.repos.outbox.maxId();
+      const prompt = () => tty && process.stdout.write('> ');
+      prompt();
+      for await (const line of rl) {
+        const text = line.trim();
+        if (!text) {
+          prompt();
+          continue;
+        }
+        await rt.intake.receive(localTextMessage({ openId: who.openId, session, text, token: config.lark.verificationToken }));
+        await rt.dispatcher.idle();
+        for (const row of rt.repos.outbox.listSince(lastId)) {
+          lastId = row.id;
+          if (row.receive_id !== localChatId(session)) continue;
+          process.stdout.write(renderMessageText(row.msg_type, row.content) + '\n');
+        }
+        prompt();
+      }
+      await rt.stop({ flushMs: 0 });
+    });
+}
+
+/** `--as` takes an open_id or a name; the roster (issue 4) will map names to people. */
+function resolveIdentity(as: string): { openId: string; label: string } {
+  const v = as.trim();
+  if (!v) return { openId: 'ou_local_console', label: '本地用户' };
+  if (/^ou_[A-Za-z0-9_]+$/.test(v)) return { openId: v, label: v };
+  return { openId: `ou_local_${createHash('sha256').update(v).digest('hex').slice(0, 16)}`, label: v };
+}

@@ -1,0 +1,23 @@
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { openDb, type Db } from '../store/db.js';
+
+export interface CliContext {
+  config: Config;
+  db: Db;
+  /** Logs go to stderr so that stdout stays clean for --json output. */
+  logger: Logger;
+}
+
+/** Opens config, logger and the migrated database for one CLI command, and closes them after. */
+export async function withCliContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env);
+  const logger = createLogger({ ...config, logLevel: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const db = openDb(config.dbFile);
+  try {
+    return await fn({ config, db, logger });
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
+import { AppError } from '../errors.js';
+import { registerChatCommand } from './chat.js';
+import { registerDbCommands } from './db.js';
+
+const program = new Command()
+  .name('huanjie')
+  .description('换届助手命令行 (npm run cli -- <command>)')
+  .exitOverride();
+
+registerChatCommand(program);
+registerDbCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+  } else if (e instanceof ConfigError || e instanceof AppError) {
+    process.stderr.write(`${e instanceof AppError ? e.userMessage : e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { resolve } from 'node:path';
+
+/**
+ * One schema over the environment (SPEC §3.1). A bad value stops start-up with a
+ * message naming the variable and what it expects; secrets are never echoed back.
+ */
+const hhmm = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, '应为 HH:MM 格式，例如 08:30');
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const optionalUrl = optionalText.pipe(z.url({ message: '应为完整的 URL，例如 http://127.0.0.1:8000/v1' }).optional());
+
+const bool = (dflt: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return dflt;
+      const s = v.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: '应为 true 或 false' });
+      return z.NEVER;
+    });
+
+export const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    KNOWLEDGE_DIR: z.string().min(1).default('./knowledge'),
+    LARK_APP_ID: optionalText,
+    LARK_APP_SECRET: optionalText,
+    LARK_VERIFICATION_TOKEN: optionalText,
+    LARK_ENCRYPT_KEY: optionalText,
+    LARK_DOMAIN: z
+      .string()
+      .default('feishu')
+      .refine((v) => v === 'feishu' || v === 'lark' || /^https?:\/\/[^\s/]+(:\d+)?(\/[^\s]*)?$/.test(v), {
+        message: '应为 feishu、lark 或以 http(s):// 开头的地址',
+      }),
+    LARK_EVENT_MODE: z.enum(['webhook', 'ws'], { message: '应为 webhook 或 ws' }).default('webhook'),
+    LARK_BOT_OPEN_ID: optionalText,
+    LLM_BASE_URL: optionalUrl,
+    LLM_API_KEY: optionalText,
+    LLM_MODEL: optionalText,
+    EMBEDDING_BASE_URL: optionalUrl,
+    EMBEDDING_MODEL: optionalText,
+    EMBEDDING_API_KEY: optionalText,
+    TZ_NAME: z
+      .string()
+      .default('Asia/Shanghai')
+      .refine(isValidTimeZone, { message: '应为 IANA 时区名，例如 Asia/Shanghai' }),
+    DIGEST_TIME: hhmm.default('08:30'),
+    REMINDER_TIME: hhmm.default('09:00'),
+    QUIET_HOURS: z
+      .string()
+      .default('22:00-07:30')
+      .refine((v) => v === '' || /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(v), {
+        message: '应为 HH:MM-HH:MM 格式，例如 22:00-07:30（留空表示不设免打扰）',
+      }),
+    ADMIN_OPEN_IDS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean)),
+    CONSOLE_ENABLED: bool(false).optional(),
+    DASHBOARD_SECRET: optionalText,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SEND_RATE_PER_APP: z.coerce.number().positive().default(50),
+    SEND_RATE_PER_RECEIVER: z.coerce.number().positive().default(5),
+  })
+  .superRefine((env, ctx) => {
+    if (env.LARK_APP_ID && !env.LARK_APP_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['LARK_APP_SECRET'], message: '设置了 LARK_APP_ID 时必须同时设置' });
+    }
+    if (env.LLM_BASE_URL && !env.LLM_MODEL) {
+      ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: '设置了 LLM_BASE_URL 时必须同时设置模型名' });
+    }
+    if (env.EMBEDDING_BASE_URL && !env.EMBEDDING_MODEL) {
+      ctx.addIssue({ code: 'custom', path: ['EMBEDDING_MODEL'], message: '设置了 EMBEDDING_BASE_URL 时必须同时设置模型名' });
+    }
+  });
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  dbFile: string;
+  knowledgeDir: string;
+  lark: {
+    appId?: string;
+    appSecret?: string;
+    verificationToken?: string;
+    encryptKey?: string;
+    /** Resolved base URL of the Open Platform, without trailing slash. */
+    domain: string;
+    eventMode: 'webhook' | 'ws';
+    /** The bot's own open_id; fetched from /bot/v3/info at start when not set. */
+    botOpenId?: string;
+  };
+  /** No LARK_APP_ID: nothing is sent to Lark, messages go to the log and the outbox. */
+  offline: boolean;
+  llm?: { baseUrl: string; apiKey?: string; model: string };
+  embedding?: { baseUrl: string; apiKey?: string; model: string };
+  tz: string;
+  digestTime: string;
+  reminderTime: string;
+  quietHours?: { start: string; end: string };
+  adminOpenIds: string[];
+  consoleEnabled: boolean;
+  dashboardSecret?: string;
+  logLevel: string;
+  sendRatePerApp: number;
+  sendRatePerReceiver: number;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: { variable: string; message: string }[]) {
+    super(
+      '配置有误，服务未启动 / invalid configuration:\n' +
+        problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export const SECRET_VARIABLES = [
+  'LARK_APP_SECRET',
+  'LARK_VERIFICATION_TOKEN',
+  'LARK_ENCRYPT_KEY',
+  'LLM_API_KEY',
+  'EMBEDDING_API_KEY',
+  'DASHBOARD_SECRET',
+] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  const offline = !e.LARK_APP_ID;
+  const [qs, qe] = e.QUIET_HOURS ? e.QUIET_HOURS.split('-') : [];
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    dbFile: resolve(dataDir, 'huanjie.db'),
+    knowledgeDir: resolve(e.KNOWLEDGE_DIR),
+    lark: {
+      appId: e.LARK_APP_ID,
+      appSecret: e.LARK_APP_SECRET,
+      verificationToken: e.LARK_VERIFICATION_TOKEN,
+      encryptKey: e.LARK_ENCRYPT_KEY,
+      domain: resolveLarkDomain(e.LARK_DOMAIN),
+      eventMode: e.LARK_EVENT_MODE,
+      botOpenId: e.LARK_BOT_OPEN_ID,
+    },
+    offline,
+    llm: e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL! } : undefined,
+    embedding: e.EMBEDDING_BASE_URL
+      ? { baseUrl: e.EMBEDDING_BASE_URL, apiKey: e.EMBEDDING_API_KEY ?? e.LLM_API_KEY, model: e.EMBEDDING_MODEL! }
+      : undefined,
+    tz: e.TZ_NAME,
+    digestTime: e.DIGEST_TIME,
+    reminderTime: e.REMINDER_TIME,
+    quietHours: qs && qe ? { start: qs, end: qe } : undefined,
+    adminOpenIds: e.ADMIN_OPEN_IDS,
+    consoleEnabled: e.CONSOLE_ENABLED ?? offline,
+    dashboardSecret: e.DASHBOARD_SECRET,
+    logLevel: e.LOG_LEVEL,
+    sendRatePerApp: e.SEND_RATE_PER_APP,
+    sendRatePerReceiver: e.SEND_RATE_PER_RECEIVER,
+  };
+}
+
+export function resolveLarkDomain(v: string): string {
+  if (v === 'feishu') return 'https://open.feishu.cn';
+  if (v === 'lark') return 'https://open.larksuite.com';
+  return v.replace(/\/+$/, '');
+}
+
+/** Every secret value in the config, for redaction checks. */
+export function secretValues(c: Config): string[] {
+  return [c.lark.appSecret, c.lark.verificationToken, c.lark.encryptKey, c.llm?.apiKey, c.embedding?.apiKey, c.dashboardSecret]
+    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+}

@@ -1,0 +1,37 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Actor } from './actor.js';
+import type { ParsedCommand } from './commands.js';
+import type { Reply } from './reply.js';
+
+export interface CommandContext {
+  command: ParsedCommand;
+  actor: Actor;
+  reply: Reply;
+  clock: Clock;
+  logger: Logger;
+  /** The Lark message that carried the command: the key that makes a redelivery idempotent. */
+  sourceId: string;
+}
+
+export type CommandHandler = (ctx: CommandContext) => Promise<void> | void;
+
+/** Maps command names (from the COMMANDS table) to their handlers. */
+export class CommandRouter {
+  private readonly handlers = new Map<string, CommandHandler>();
+
+  on(name: string, handler: CommandHandler): this {
+    this.handlers.set(name, handler);
+    return this;
+  }
+
+  async route(ctx: CommandContext): Promise<void> {
+    const h = this.handlers.get(ctx.command.name);
+    if (!h) {
+      // Visible, honest: the command exists in the product but is not built yet.
+      ctx.reply.text(`「${ctx.command.name}」功能正在建设中，暂不可用。发送「帮助」查看目前可用的功能。`);
+      return;
+    }
+    await h(ctx);
+  }
+}

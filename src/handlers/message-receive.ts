@@ -1,0 +1,60 @@
+import type { EventHandler } from '../bot/dispatcher.js';
+import type { ActorResolver } from './actor.js';
+import type { CommandRouter } from './command-router.js';
+import { parseCommand } from './commands.js';
+import { buildHelpCard } from './help-card.js';
+import { extractText, mentionsBot, readMessageEvent } from './message-content.js';
+import type { QaEntry } from './qa-entry.js';
+import { replyToMessage } from './reply.js';
+
+export interface MessageHandlerDeps {
+  botOpenId: () => string | undefined;
+  resolveActor: ActorResolver;
+  commands: CommandRouter;
+  qa: QaEntry;
+  qaAvailable: boolean;
+  /** Files sent to the bot (roster workbooks, issue 4); absent → a polite refusal. */
+  onFile?: EventHandler;
+}
+
+/**
+ * im.message.receive_v1: every p2p message; in groups only those that @-mention
+ * the bot (by open_id, never by name). Commands go to the router, the rest to Q&A.
+ */
+export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
+  return async (env, ctx) => {
+    const msg = readMessageEvent(env.payload.event);
+    if (!msg) {
+      ctx.logger.warn('message event without message or sender; ignored');
+      return;
+    }
+    if (msg.senderType !== 'user') return; // never answer other bots (loops)
+    if (msg.chatType !== 'p2p') {
+      const bot = deps.botOpenId();
+      if (!bot) ctx.logger.warn('bot open_id unknown: group messages cannot be matched to the bot and are ignored');
+      if (!mentionsBot(msg, bot)) return;
+    }
+    const reply = replyToMessage(ctx.outbox, { messageId: msg.messageId, chatId: msg.chatId });
+    if (msg.messageType === 'file' && deps.onFile) return deps.onFile(env, ctx);
+    const text = extractText(msg, deps.botOpenId());
+    if (text === null) {
+      reply.text('目前只能处理文字消息。发送「帮助」查看用法。');
+      return;
+    }
+    if (text === '') {
+      reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
+      return;
+    }
+    const actor = deps.resolveActor(msg.senderOpenId);
+    const command = parseCommand(text);
+    if (!command) {
+      await deps.qa(text, actor, reply);
+      return;
+    }
+    if (command.name === '帮助') {
+      reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
+      return;
+    }
+    await deps.commands.route({ command, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: msg.messageId });
+  };
+}

@@ -1,0 +1,31 @@
+import type { Card } from '../bot/cards.js';
+import type { Outbox } from '../bot/outbox.js';
+
+/** How a handler answers. Each call becomes one outbox row whose intent is fixed by the event, not the attempt. */
+export interface Reply {
+  text(text: string): void;
+  card(card: Card): void;
+}
+
+/** Answers in the thread of the message that asked (im/v1/messages/:id/reply). */
+export function replyToMessage(outbox: Outbox, m: { messageId: string; chatId: string }): Reply {
+  let seq = 0;
+  const send = (msgType: 'text' | 'interactive', content: Record<string, unknown>) =>
+    outbox.enqueue({
+      intent: `reply:${m.messageId}:${seq++}`,
+      to: { type: 'chat_id', id: m.chatId },
+      replyTo: m.messageId,
+      rateKey: m.chatId,
+      msgType,
+      content,
+    });
+  return { text: (text) => void send('text', { text }), card: (card) => void send('interactive', card) };
+}
+
+/** Sends to a person or a chat directly; `intent` must identify what is being said (e.g. `card:<event_id>`). */
+export function sendTo(outbox: Outbox, to: { type: 'open_id' | 'chat_id'; id: string }, intent: string): Reply {
+  let seq = 0;
+  const send = (msgType: 'text' | 'interactive', content: Record<string, unknown>) =>
+    outbox.enqueue({ intent: `${intent}:${seq++}`, to, msgType, content });
+  return { text: (text) => void send('text', { text }), card: (card) => void send('interactive', card) };
+}

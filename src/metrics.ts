@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per runtime (not prom-client's global), so tests and several runtimes never collide. */
+export function createMetrics(opts: { outboxDepth: () => number; defaultMetrics?: boolean }) {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const eventsReceived = new Counter({
+    name: 'huanjie_events_received_total',
+    help: 'Lark events accepted for handling, by type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const eventsDuplicate = new Counter({
+    name: 'huanjie_events_duplicate_total',
+    help: 'Lark events dropped as duplicates (same event_id or message_id)',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const eventsRefused = new Counter({
+    name: 'huanjie_events_refused_total',
+    help: 'Webhook requests refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const handlerSeconds = new Histogram({
+    name: 'huanjie_handler_duration_seconds',
+    help: 'Time spent handling one event, by type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [registry],
+  });
+  const sends = new Counter({
+    name: 'huanjie_sends_total',
+    help: 'Send attempts of outbox messages, by result',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'huanjie_outbox_depth',
+    help: 'Messages waiting in the outbox (pending or being sent)',
+    registers: [registry],
+    collect() {
+      this.set(opts.outboxDepth());
+    },
+  });
+  return { registry, eventsReceived, eventsDuplicate, eventsRefused, handlerSeconds, sends };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

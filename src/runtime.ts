@@ -1,0 +1,169 @@
+import type * as lark from '@larksuiteoapi/node-sdk';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { Dispatcher } from './bot/dispatcher.js';
+import { EventIntake } from './bot/intake.js';
+import { createLarkClient, fetchBotOpenId } from './bot/lark-client.js';
+import { LarkTransport } from './bot/lark-transport.js';
+import { LogTransport } from './bot/log-transport.js';
+import { Outbox } from './bot/outbox.js';
+import { OutboxWorker } from './bot/outbox-worker.js';
+import type { Transport } from './bot/transport.js';
+import { startWsReceiver, type WsReceiver } from './bot/ws-receiver.js';
+import { adminListResolver } from './handlers/actor.js';
+import { botAddedHandler } from './handlers/bot-added.js';
+import { createCardActionHandler, type CardActionHandler } from './handlers/card-action.js';
+import { CommandRouter } from './handlers/command-router.js';
+import { createMessageHandler } from './handlers/message-receive.js';
+import { qaNotAvailable } from './handlers/qa-entry.js';
+import { openDb, type Db } from './store/db.js';
+import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
+import { createOutboxRepo, type OutboxRepo } from './store/outbox-repo.js';
+import { createReceivedEventsRepo, type ReceivedEventsRepo } from './store/received-events-repo.js';
+
+export interface RuntimeOptions {
+  config: Config;
+  logger: Logger;
+  /** Business clock (campaign time); injected by tests. */
+  clock?: Clock;
+  /** Replace the transport (the CLI chat captures messages instead of sending). */
+  transport?: Transport;
+  /** Don't start the long-connection client even in ws mode (CLI). */
+  noReceiver?: boolean;
+  /** Outbox send loop options (tests shorten the poll). */
+  worker?: { concurrency?: number; pollMs?: number; maxAttempts?: number };
+}
+
+/**
+ * Everything the service is made of, wired once: store → repositories →
+ * outbox and its sender → dispatcher and handlers → intake. The HTTP app, the
+ * CLI chat and the tests all drive this same object.
+ */
+export class Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly db: Db;
+  readonly repos: { events: ReceivedEventsRepo; outbox: OutboxRepo; audit: AuditRepo };
+  readonly metrics: Metrics;
+  readonly outbox: Outbox;
+  readonly worker: OutboxWorker;
+  readonly dispatcher: Dispatcher;
+  readonly intake: EventIntake;
+  readonly commands = new CommandRouter();
+  readonly cardActions = new Map<string, CardActionHandler>();
+  readonly larkClient?: lark.Client;
+  botOpenId: string | undefined;
+  private ws?: WsReceiver;
+  private pruneTimer?: NodeJS.Timeout;
+  private started = false;
+  private ready = false;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.config = opts.config;
+    this.logger = opts.logger;
+    this.clock = opts.clock ?? systemClock;
+    this.db = openDb(this.config.dbFile);
+    this.repos = {
+      events: createReceivedEventsRepo(this.db),
+      outbox: createOutboxRepo(this.db),
+      audit: createAuditRepo(this.db),
+    };
+    this.metrics = createMetrics({ outboxDepth: () => this.repos.outbox.depth(), defaultMetrics: true });
+    if (!this.config.offline) this.larkClient = createLarkClient(this.config, this.logger);
+    const transport =
+      opts.transport ?? (this.larkClient ? new LarkTransport(this.larkClient) : new LogTransport(this.logger));
+    this.worker = new OutboxWorker({
+      repo: this.repos.outbox,
+      transport,
+      logger: this.logger.child({ component: 'outbox' }),
+      metrics: this.metrics,
+      limits: {
+        perAppPerSecond: this.config.sendRatePerApp,
+        perAppPerMinute: 1000,
+        perKeyPerSecond: this.config.sendRatePerReceiver,
+      },
+      ...opts.worker,
+    });
+    this.outbox = new Outbox(this.repos.outbox, systemClock, () => this.worker.notify());
+    this.botOpenId = this.config.lark.botOpenId;
+    this.dispatcher = new Dispatcher({ logger: this.logger, clock: this.clock, outbox: this.outbox, metrics: this.metrics });
+    this.intake = new EventIntake({
+      events: this.repos.events,
+      dispatcher: this.dispatcher,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+    this.registerHandlers();
+  }
+
+  private registerHandlers(): void {
+    const resolveActor = adminListResolver(this.config.adminOpenIds);
+    this.dispatcher
+      .on(
+        'im.message.receive_v1',
+        createMessageHandler({
+          botOpenId: () => this.botOpenId,
+          resolveActor,
+          commands: this.commands,
+          qa: qaNotAvailable,
+          qaAvailable: false,
+        }),
+      )
+      .on('im.chat.member.bot.added_v1', botAddedHandler)
+      .on('card.action.trigger', createCardActionHandler(resolveActor, this.cardActions));
+  }
+
+  /** Starts sending, resumes unfinished work, and (ws mode) opens the long connection. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.worker.start();
+    this.intake.resumePending();
+    this.repos.events.prune(this.clock.now());
+    this.pruneTimer = setInterval(() => this.repos.events.prune(this.clock.now()), 3600_000);
+    this.pruneTimer.unref();
+    if (this.larkClient && !this.botOpenId) {
+      try {
+        this.botOpenId = await fetchBotOpenId(this.larkClient);
+        this.logger.info({ bot_open_id: this.botOpenId }, 'bot identity fetched');
+      } catch (e) {
+        // Without it, group @-mentions cannot be recognised; p2p still works. Set LARK_BOT_OPEN_ID to avoid this.
+        this.logger.error({ err: (e as Error).message }, 'could not fetch the bot open_id (GET /open-apis/bot/v3/info)');
+      }
+    }
+    if (this.config.lark.eventMode === 'ws' && !this.config.offline && !this.opts.noReceiver) {
+      this.ws = startWsReceiver(this.config, this.intake, this.logger);
+    }
+    this.ready = true;
+  }
+
+  isReady(): boolean {
+    return this.ready && this.db.open;
+  }
+
+  /** Waits until every handler has finished and nothing is due in the outbox (tests, CLI). */
+  async idle(): Promise<void> {
+    await this.dispatcher.idle();
+    await this.worker.idle();
+  }
+
+  /** Graceful stop: no new events, in-flight handlers finish, sends in flight finish, then the database closes. */
+  async stop(opts: { flushMs?: number } = {}): Promise<void> {
+    this.ready = false;
+    this.ws?.close();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.dispatcher.idle();
+    const flushMs = opts.flushMs ?? 5000;
+    if (flushMs > 0) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([this.worker.idle(), new Promise((r) => (t = setTimeout(r, flushMs)))]);
+      if (t) clearTimeout(t);
+    }
+    await this.worker.stop();
+    if (this.db.open) this.db.close();
+  }
+}
