@@ -33,7 +33,7 @@ export interface RuntimeOptions {
   /** Don't start the long-connection client even in ws mode (CLI). */
   noReceiver?: boolean;
   /** Outbox send loop options (tests shorten the poll). */
-  worker?: { concurrency?: number; pollMs?: number; maxAttempts?: number };
+  worker?: { concurrency?: number; pollMs?: number; maxAttempts?: number; backoffBaseMs?: number };
 }
 
 /**

@@ -16,11 +16,13 @@ export interface OutboxWorkerOptions {
   concurrency?: number;
   maxAttempts?: number;
   pollMs?: number;
+  /** First retry delay after a 5xx or network error; doubles each attempt. */
+  backoffBaseMs?: number;
 }
 
 /** Exponential backoff for 5xx and network errors: 1 s, 2 s, 4 s … capped at 5 min. */
-export function backoffMs(attempt: number): number {
-  return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 300_000);
+export function backoffMs(attempt: number, baseMs = 1000): number {
+  return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 300_000);
 }
 
 /**
@@ -160,7 +162,7 @@ export class OutboxWorker {
           log.error({ error: outcome.error }, 'outbox: giving up after repeated failures');
           this.o.repo.markFailed(row.id, now, outcome.code, `gave up after ${row.attempts} attempts: ${outcome.error}`);
         } else {
-          const delay = backoffMs(row.attempts);
+          const delay = backoffMs(row.attempts, this.o.backoffBaseMs);
           log.warn({ error: outcome.error, retry_in_ms: delay }, 'outbox: send failed, will retry');
           this.o.repo.markRetry(row.id, now + delay, outcome.error, outcome.code);
         }

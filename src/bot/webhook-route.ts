@@ -23,8 +23,10 @@ type Refusal = { status: 400 | 401 | 403; reason: string; message: string };
 
 /**
  * POST /lark/events: event subscription and card callbacks on one URL.
- * Order matters: challenge first (it comes unsigned), then signature over the
- * raw bytes, then decryption and token, then dedupe and an immediate answer.
+ * Order matters: the signature over the raw bytes when there is one, then
+ * decryption; the challenge is answered then (it comes unsigned); any other
+ * event must be signed (with an encrypt key) and carry our token; then dedupe
+ * and an immediate answer.
  */
 export async function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): Promise<void> {
   await app.register(async (scope) => {
@@ -69,6 +71,20 @@ export async function registerWebhookRoute(app: FastifyInstance, deps: WebhookDe
     }
     if (!isObject(outer)) return refused(400, 'not_object', 'body is not a JSON object');
 
+    // Signed requests are authenticated before anything is decrypted or read.
+    const signed = !!(sig.timestamp || sig.nonce || sig.signature);
+    if (lark.encryptKey && signed) {
+      const { timestamp, nonce, signature } = sig;
+      if (!timestamp || !nonce || !signature) return refused(401, 'unsigned', 'signature headers incomplete');
+      const ts = Number(timestamp);
+      if (!Number.isFinite(ts) || Math.abs(clock.now() - ts * 1000) > MAX_CLOCK_SKEW_MS) {
+        return refused(401, 'stale', 'timestamp more than 5 minutes off');
+      }
+      if (!signatureMatches(computeSignature(timestamp, nonce, lark.encryptKey, raw), signature)) {
+        return refused(401, 'bad_signature', 'signature does not match');
+      }
+    }
+
     let payload: Record<string, unknown> = outer;
     const encrypted = 'encrypt' in outer;
     if (encrypted) {
@@ -82,7 +98,7 @@ export async function registerWebhookRoute(app: FastifyInstance, deps: WebhookDe
       }
     }
 
-    // url_verification is answered before any signature check: Lark sends it unsigned.
+    // url_verification may come unsigned (Lark sends the challenge without signature headers).
     if (payload.type === 'url_verification') {
       if (typeof payload.challenge !== 'string') return refused(400, 'bad_challenge', 'challenge missing');
       if (lark.verificationToken && payload.token !== lark.verificationToken) {
@@ -91,17 +107,7 @@ export async function registerWebhookRoute(app: FastifyInstance, deps: WebhookDe
       return { body: { challenge: payload.challenge } };
     }
 
-    if (lark.encryptKey) {
-      const { timestamp, nonce, signature } = sig;
-      if (!timestamp || !nonce || !signature) return refused(401, 'unsigned', 'signature headers missing');
-      const ts = Number(timestamp);
-      if (!Number.isFinite(ts) || Math.abs(clock.now() - ts * 1000) > MAX_CLOCK_SKEW_MS) {
-        return refused(401, 'stale', 'timestamp more than 5 minutes off');
-      }
-      if (!signatureMatches(computeSignature(timestamp, nonce, lark.encryptKey, raw), signature)) {
-        return refused(401, 'bad_signature', 'signature does not match');
-      }
-    }
+    if (lark.encryptKey && !signed) return refused(401, 'unsigned', 'signature headers missing');
 
     const parsed = parseEnvelope(payload);
     if (!parsed.ok) return refused(400, 'bad_envelope', parsed.reason);

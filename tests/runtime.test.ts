@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { FakeLark } from './helpers/fake-lark.js';
+import { cardActionEvent, messageEvent } from './helpers/events.js';
+import { parseEnvelope } from '../src/bot/envelope.js';
+import { startTestRuntime } from './helpers/test-runtime.js';
+
+describe('Runtime', () => {
+  it('graceful stop waits for in-flight handlers and sends what they wrote', async () => {
+    const fake = await FakeLark.start();
+    const t = await startTestRuntime({ fake });
+    let finished = false;
+    t.rt.commands.on('我的', async ({ reply }) => {
+      await new Promise((r) => setTimeout(r, 300));
+      reply.text('我的待办：无');
+      finished = true;
+    });
+    const env = parseEnvelope(messageEvent({ text: '我的' }));
+    if (!env.ok) throw new Error(env.reason);
+    await t.rt.intake.receive(env.envelope);
+    await t.app.close();
+    await t.rt.stop(); // as server.ts does on SIGTERM: handlers finish, then the outbox is flushed
+    expect(finished).toBe(true);
+    expect(fake.texts()).toEqual(['我的待办：无']);
+    await fake.close();
+  });
+
+  it('fetches the bot open_id at start so group @-mentions are recognised', async () => {
+    const fake = await FakeLark.start({ botOpenId: 'ou_bot_from_api' });
+    const t = await startTestRuntime({ fake });
+    expect(t.rt.botOpenId).toBe('ou_bot_from_api');
+    await t.close({ remove: true });
+    await fake.close();
+  });
+
+  it('logs a failing handler with its event id and marks the event failed', async () => {
+    const t = await startTestRuntime();
+    t.rt.cardActions.set('boom', () => {
+      throw new Error('kaboom');
+    });
+    const env = parseEnvelope(cardActionEvent({ value: { action: 'boom' }, eventId: 'ev_boom_1' }));
+    if (!env.ok) throw new Error(env.reason);
+    const r = await t.rt.intake.receive(env.envelope);
+    expect(r).toEqual({ status: 'answered', body: { toast: { type: 'error', content: '操作未成功，请稍后再试。' } } });
+    expect(t.rt.repos.events.get('ev_boom_1')!.status).toBe('failed');
+    const line = t.logs.find((l) => l.includes('event handler failed'))!;
+    expect(JSON.parse(line).event_id).toBe('ev_boom_1');
+    await t.close({ remove: true });
+  });
+});
