@@ -89,9 +89,12 @@ export class Runtime {
     });
     this.outbox = new Outbox(this.repos.outbox, systemClock, () => this.worker.notify());
     this.botOpenId = this.config.lark.botOpenId;
-    this.dispatcher = new Dispatcher({ logger: this.logger, clock: this.clock, outbox: this.outbox, metrics: this.metrics });
+    this.dispatcher = new Dispatcher({ logger: this.logger, clock: this.clock, metrics: this.metrics });
     this.intake = new EventIntake({
+      db: this.db,
       events: this.repos.events,
+      outbox: this.repos.outbox,
+      onMessages: () => this.worker.notify(),
       dispatcher: this.dispatcher,
       clock: this.clock,
       logger: this.logger,
@@ -147,7 +150,7 @@ export class Runtime {
 
   /** Waits until every handler has finished and nothing is due in the outbox (tests, CLI). */
   async idle(): Promise<void> {
-    await this.dispatcher.idle();
+    await this.intake.idle();
     await this.worker.idle();
   }
 
@@ -156,7 +159,7 @@ export class Runtime {
     this.ready = false;
     this.ws?.close();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    await this.dispatcher.idle();
+    await this.intake.idle();
     const flushMs = opts.flushMs ?? 5000;
     if (flushMs > 0) {
       let t: NodeJS.Timeout | undefined;

@@ -1,14 +1,21 @@
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { LarkEnvelope } from './envelope.js';
-import type { Outbox } from './outbox.js';
+import { BufferedSink, type MessageSink } from './outbox.js';
+import type { OutboxInput } from '../store/outbox-repo.js';
 
 export interface HandlerContext {
   eventId: string;
   logger: Logger;
   clock: Clock;
-  outbox: Outbox;
+  /** The event's messages: written to the outbox together with the event's completion. */
+  outbox: MessageSink;
+}
+
+export interface HandlerOutcome {
+  result: unknown;
+  messages: OutboxInput[];
 }
 
 /** A handler for one event type. Card callbacks return their synchronous answer ({toast, card}). */
@@ -24,7 +31,7 @@ export class Dispatcher {
   private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly deps: { logger: Logger; clock: Clock; outbox: Outbox; metrics?: Metrics },
+    private readonly deps: { logger: Logger; clock: Clock; metrics?: Metrics },
   ) {}
 
   on(eventType: string, handler: EventHandler): this {
@@ -36,8 +43,8 @@ export class Dispatcher {
     return this.handlers.has(eventType);
   }
 
-  /** Runs the handler; resolves with its result, rejects with its error (logged with the event id). */
-  run(env: LarkEnvelope): Promise<unknown> {
+  /** Runs the handler; resolves with its result and messages, rejects with its error (logged with the event id). */
+  run(env: LarkEnvelope): Promise<HandlerOutcome> {
     const p = this.invoke(env);
     this.inflight.add(p);
     void p.then(
@@ -47,21 +54,33 @@ export class Dispatcher {
     return p;
   }
 
-  private async invoke(env: LarkEnvelope): Promise<unknown> {
-    const logger = this.deps.logger.child({ event_id: env.eventId, event_type: env.eventType });
+  private async invoke(env: LarkEnvelope): Promise<HandlerOutcome> {
+    // Child loggers are costly at hundreds of events a second: made only when something is logged.
+    let child: Logger | undefined;
+    const logger = () => (child ??= this.deps.logger.child({ event_id: env.eventId, event_type: env.eventType }));
     const handler = this.handlers.get(env.eventType);
     if (!handler) {
-      logger.debug('no handler for event type; ignored');
-      return undefined;
+      logger().debug('no handler for event type; ignored');
+      return { result: undefined, messages: [] };
     }
     const started = performance.now();
+    // Outbox times are wall-clock times (the sender's), whatever the campaign clock says.
+    const sink = new BufferedSink(systemClock);
     try {
-      const result = await handler(env, { eventId: env.eventId, logger, clock: this.deps.clock, outbox: this.deps.outbox });
+      const ctx: HandlerContext = {
+        eventId: env.eventId,
+        get logger() {
+          return logger();
+        },
+        clock: this.deps.clock,
+        outbox: sink,
+      };
+      const result = await handler(env, ctx);
       this.deps.metrics?.handlerSeconds.observe({ type: env.eventType, outcome: 'ok' }, (performance.now() - started) / 1000);
-      return result;
+      return { result, messages: sink.rows };
     } catch (e) {
       this.deps.metrics?.handlerSeconds.observe({ type: env.eventType, outcome: 'error' }, (performance.now() - started) / 1000);
-      logger.error({ err: e }, 'event handler failed');
+      logger().error({ err: e }, 'event handler failed');
       throw e;
     }
   }

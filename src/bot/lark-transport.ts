@@ -15,6 +15,7 @@ interface LarkResponse {
 
 /** Sends outbox rows through the official SDK: im/v1/messages (create) or im/v1/messages/:id/reply. */
 export class LarkTransport implements Transport {
+  readonly rateLimited = true;
   readonly name = 'lark';
   constructor(private readonly client: lark.Client) {}
 

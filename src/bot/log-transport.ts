@@ -4,6 +4,7 @@ import type { SendOutcome, Transport } from './transport.js';
 
 /** Offline mode (no LARK_APP_ID): a message is "sent" to the log and stays in the outbox as 'offline'. */
 export class LogTransport implements Transport {
+  readonly rateLimited = false;
   readonly name = 'log';
   constructor(private readonly logger: Logger) {}
   async send(row: OutboxRow): Promise<SendOutcome> {

@@ -46,7 +46,12 @@ export class OutboxWorker {
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: OutboxWorkerOptions) {
-    this.limiter = new RateLimiter(o.limits);
+    // Lark's limits only bind a transport that talks to Lark (offline mode just logs).
+    this.limiter = new RateLimiter(
+      o.transport.rateLimited
+        ? o.limits
+        : { perAppPerSecond: Infinity, perAppPerMinute: Infinity, perKeyPerSecond: Infinity },
+    );
     this.clock = o.clock ?? systemClock;
     this.concurrency = o.concurrency ?? 16;
     this.maxAttempts = o.maxAttempts ?? 12;
@@ -87,25 +92,20 @@ export class OutboxWorker {
     try {
       const now = this.clock.now();
       const free = this.concurrency - this.inflight.size;
-      if (free > 0) {
-        const rows = this.o.repo.listDue(now, Math.max(free * 8, 64));
-        let started = 0;
-        for (const row of rows) {
-          if (started >= free) break;
-          if (this.busyKeys.has(row.rate_key)) continue;
-          const w = this.limiter.waitMs(row.rate_key, now);
-          if (w > 0) {
-            wait = Math.min(wait, w);
-            continue;
-          }
-          if (!this.o.repo.claim(row.id, now)) continue;
-          this.limiter.tryTake(row.rate_key, now);
-          started++;
-          this.busyKeys.add(row.rate_key);
-          this.track(
-            this.sendOne({ ...row, attempts: row.attempts + 1 }).finally(() => this.busyKeys.delete(row.rate_key)),
-          );
+      const appWait = this.limiter.appWaitMs(now);
+      if (appWait > 0) {
+        // The app's window is full: nothing can go out before it frees, so don't scan.
+        wait = Math.min(wait, appWait);
+      } else if (free > 0) {
+        const batch = Math.max(free * 8, 64);
+        let rows = this.o.repo.listDue(now, batch);
+        let started = this.startRows(rows, free, now);
+        if (started.count === 0 && rows.length === batch) {
+          // The oldest rows all belong to busy or rate-limited receivers: look one row per receiver.
+          rows = this.o.repo.listDuePerReceiver(now, batch);
+          started = this.startRows(rows, free, now);
         }
+        if (started.rateWait !== null) wait = Math.min(wait, started.rateWait);
         // Rows due now but held back (busy receiver, full concurrency) are picked up when a send finishes.
         const next = this.o.repo.nextDueAt();
         if (next !== null && next > now) wait = Math.min(wait, next - now);
@@ -121,6 +121,27 @@ export class OutboxWorker {
     }
     this.schedule(wait);
     this.checkIdle();
+  }
+
+  /** Claims and starts rows while capacity and rate limits allow. */
+  private startRows(rows: OutboxRow[], free: number, now: number): { count: number; rateWait: number | null } {
+    let count = 0;
+    let rateWait: number | null = null;
+    for (const row of rows) {
+      if (count >= free) break;
+      if (this.busyKeys.has(row.rate_key)) continue;
+      const w = this.limiter.waitMs(row.rate_key, now);
+      if (w > 0) {
+        rateWait = Math.min(rateWait ?? w, w);
+        continue;
+      }
+      if (!this.o.repo.claim(row.id, now)) continue;
+      this.limiter.tryTake(row.rate_key, now);
+      count++;
+      this.busyKeys.add(row.rate_key);
+      this.track(this.sendOne({ ...row, attempts: row.attempts + 1 }).finally(() => this.busyKeys.delete(row.rate_key)));
+    }
+    return { count, rateWait };
   }
 
   private track(p: Promise<void>): void {

@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import type { OutboxRepo, OutboxRow, ReceiveIdType } from '../store/outbox-repo.js';
+import type { OutboxInput, OutboxRepo, OutboxRow, ReceiveIdType } from '../store/outbox-repo.js';
 
 /** Namespace for message uuids: uuid = v5(intent), so the same intent always maps to the same uuid. */
 const UUID_NAMESPACE = '6f1c1f0e-3d0a-5b7e-9a39-2b1f6e0c4d21';
@@ -47,7 +47,36 @@ export function messageUuid(intent: string): string {
   return uuidv5(intent, UUID_NAMESPACE);
 }
 
-export class Outbox {
+/** Where handlers put what they want to say. */
+export interface MessageSink {
+  enqueue(m: OutgoingMessage): void;
+}
+
+/** Checks size limits and derives the uuid: the row as it will be stored. */
+export function toOutboxInput(m: OutgoingMessage, now: number): OutboxInput {
+  const content = JSON.stringify(m.content);
+  const bytes = Buffer.byteLength(content, 'utf8');
+  if (bytes > MAX_BYTES[m.msgType]) {
+    throw new AppError('bad_request', '消息内容过长，无法发送。', {
+      detail: `${m.msgType} content of ${bytes} bytes exceeds Lark's limit (${m.intent})`,
+    });
+  }
+  return {
+    uuid: messageUuid(m.intent),
+    intent: m.intent,
+    receiveIdType: m.to.type,
+    receiveId: m.to.id,
+    replyTo: m.replyTo,
+    rateKey: m.rateKey ?? m.to.id,
+    msgType: m.msgType,
+    content,
+    createdAt: now,
+    status: isLocalReceiver(m.to.id) ? 'offline' : 'pending',
+  };
+}
+
+/** Writes straight to the outbox (scheduled jobs, CLI). Event handlers get a per-event buffer instead. */
+export class Outbox implements MessageSink {
   constructor(
     private readonly repo: OutboxRepo,
     private readonly clock: Clock,
@@ -56,27 +85,22 @@ export class Outbox {
 
   /** Writes the message to the outbox (idempotent per intent) and wakes the sender. */
   enqueue(m: OutgoingMessage): OutboxRow {
-    const content = JSON.stringify(m.content);
-    const bytes = Buffer.byteLength(content, 'utf8');
-    if (bytes > MAX_BYTES[m.msgType]) {
-      throw new AppError('bad_request', '消息内容过长，无法发送。', {
-        detail: `${m.msgType} content of ${bytes} bytes exceeds Lark's limit (${m.intent})`,
-      });
-    }
-    const { row } = this.repo.enqueue({
-      uuid: messageUuid(m.intent),
-      intent: m.intent,
-      receiveIdType: m.to.type,
-      receiveId: m.to.id,
-      replyTo: m.replyTo,
-      rateKey: m.rateKey ?? m.to.id,
-      msgType: m.msgType,
-      content,
-      createdAt: this.clock.now(),
-      status: isLocalReceiver(m.to.id) ? 'offline' : 'pending',
-    });
+    const { row } = this.repo.enqueue(toOutboxInput(m, this.clock.now()));
     this.onEnqueued();
     return row;
+  }
+}
+
+/**
+ * An event handler's messages, held until the handler has finished and then
+ * written in the same transaction that marks the event handled: an event is
+ * done exactly when its replies are in the outbox.
+ */
+export class BufferedSink implements MessageSink {
+  readonly rows: OutboxInput[] = [];
+  constructor(private readonly clock: Clock) {}
+  enqueue(m: OutgoingMessage): void {
+    this.rows.push(toOutboxInput(m, this.clock.now()));
   }
 }
 

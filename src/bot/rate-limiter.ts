@@ -34,6 +34,7 @@ class Window {
     return this.stamps[this.stamps.length - this.limit]! + this.spanMs - now;
   }
   take(now: number): void {
+    if (this.limit === Infinity) return; // unlimited: keep no history
     this.stamps.push(now);
   }
 }
@@ -55,6 +56,11 @@ export class RateLimiter {
       this.perKey.set(key, w);
     }
     return w;
+  }
+
+  /** Milliseconds until the app may send anything at all. */
+  appWaitMs(now: number): number {
+    return Math.max(this.appSecond.waitMs(now), this.appMinute.waitMs(now));
   }
 
   /** Milliseconds until a send to `key` is allowed. */

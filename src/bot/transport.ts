@@ -10,5 +10,7 @@ export type SendOutcome =
 
 export interface Transport {
   readonly name: string;
+  /** Whether Lark's send limits apply (false for transports that never reach Lark). */
+  readonly rateLimited: boolean;
   send(row: OutboxRow): Promise<SendOutcome>;
 }

@@ -43,8 +43,13 @@ export function startWsReceiver(config: Config, intake: EventIntake, logger: Log
     appSecret,
     domain,
     loggerLevel: lark.LoggerLevel.info,
-    logger: sdkLogger(log),
+    // Unlike REST calls, nobody else looks at these errors: they must be visible.
+    logger: { ...sdkLogger(log), error: (...a: unknown[]) => log.error({ sdk: a.map(String).join(' ').slice(0, 500) }, 'long connection error') },
     autoReconnect: true,
+    onReady: () => log.info('long connection ready'),
+    onReconnecting: () => log.warn('long connection lost; reconnecting'),
+    onReconnected: () => log.info('long connection restored'),
+    onError: (e: Error) => log.error({ err: e.message }, 'long connection failed; no events will be received until restart'),
   });
   const adapter = new WsIntakeAdapter(intake, log);
   // Cast: WSClient only calls invoke(data, {needCheck:false}) on its dispatcher.

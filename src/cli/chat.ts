@@ -35,7 +35,7 @@ export function registerChatCommand(program: Command): void {
           continue;
         }
         await rt.intake.receive(localTextMessage({ openId: who.openId, session, text, token: config.lark.verificationToken }));
-        await rt.dispatcher.idle();
+        await rt.intake.idle();
         for (const row of rt.repos.outbox.listSince(lastId)) {
           lastId = row.id;
           if (row.receive_id !== localChatId(session)) continue;

@@ -1,5 +1,5 @@
 import type { Card } from '../bot/cards.js';
-import type { Outbox } from '../bot/outbox.js';
+import type { MessageSink } from '../bot/outbox.js';
 
 /** How a handler answers. Each call becomes one outbox row whose intent is fixed by the event, not the attempt. */
 export interface Reply {
@@ -8,7 +8,7 @@ export interface Reply {
 }
 
 /** Answers in the thread of the message that asked (im/v1/messages/:id/reply). */
-export function replyToMessage(outbox: Outbox, m: { messageId: string; chatId: string }): Reply {
+export function replyToMessage(outbox: MessageSink, m: { messageId: string; chatId: string }): Reply {
   let seq = 0;
   const send = (msgType: 'text' | 'interactive', content: Record<string, unknown>) =>
     outbox.enqueue({
@@ -23,7 +23,7 @@ export function replyToMessage(outbox: Outbox, m: { messageId: string; chatId: s
 }
 
 /** Sends to a person or a chat directly; `intent` must identify what is being said (e.g. `card:<event_id>`). */
-export function sendTo(outbox: Outbox, to: { type: 'open_id' | 'chat_id'; id: string }, intent: string): Reply {
+export function sendTo(outbox: MessageSink, to: { type: 'open_id' | 'chat_id'; id: string }, intent: string): Reply {
   let seq = 0;
   const send = (msgType: 'text' | 'interactive', content: Record<string, unknown>) =>
     outbox.enqueue({ intent: `${intent}:${seq++}`, to, msgType, content });

@@ -47,9 +47,11 @@ export function createOutboxRepo(db: Db) {
      ON CONFLICT (uuid) DO NOTHING`,
   );
   const byUuid = db.prepare(`SELECT * FROM outbox WHERE uuid = ?`);
-  // The oldest due row of each receiver: one chat's backlog cannot starve the others,
-  // and one receiver's messages go out in the order they were written.
   const due = db.prepare(
+    `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+  );
+  // The oldest due row of each receiver, for when one receiver's backlog fills the plain scan.
+  const duePerReceiver = db.prepare(
     `SELECT o.* FROM outbox o
        JOIN (SELECT MIN(id) AS id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? GROUP BY rate_key) f
          ON f.id = o.id
@@ -80,8 +82,13 @@ export function createOutboxRepo(db: Db) {
     getByUuid(uuid: string): OutboxRow | undefined {
       return byUuid.get(uuid) as OutboxRow | undefined;
     },
+    /** Due rows, oldest first (cheap: walks the status/next_attempt_at index). */
     listDue(now: number, limit: number): OutboxRow[] {
       return due.all(now, limit) as OutboxRow[];
+    },
+    /** The oldest due row of each receiver, so one chat's backlog cannot starve the others. */
+    listDuePerReceiver(now: number, limit: number): OutboxRow[] {
+      return duePerReceiver.all(now, limit) as OutboxRow[];
     },
     /** Atomically moves a pending row to 'sending'; false when someone else got it first. */
     claim(id: number, now: number): boolean {

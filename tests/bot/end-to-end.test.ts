@@ -137,6 +137,7 @@ describe('bot end to end against a fake Lark Open Platform', () => {
       fake.failNext({ status: 429, body: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-reset': '1' } });
       await deliver(messageEvent({ text: '帮助' }));
       await waitFor(() => fake.sent.length === 1, 10_000, 'the retried message');
+      await t.rt.idle();
       expect(fake.requests).toHaveLength(2);
       const row = t.rt.repos.outbox.listSince(0)[0]!;
       expect(row.status).toBe('sent');
@@ -176,7 +177,7 @@ describe('bot end to end against a fake Lark Open Platform', () => {
     // Stop the sender before it sends anything, as if the process died right after writing the outbox.
     await t.rt.worker.stop();
     for (let i = 0; i < 5; i++) await deliver(messageEvent({ text: '帮助', openId: `ou_p${i}`, chatId: `oc_p${i}` }));
-    await t.rt.dispatcher.idle();
+    await t.rt.intake.idle();
     expect(t.rt.repos.outbox.depth()).toBe(5);
     // Also a row claimed ('sending') by the dead process.
     const first = t.rt.repos.outbox.listSince(0)[0]!;

@@ -51,11 +51,13 @@ describe('outbox', () => {
     o.enqueue(input('a1', 'A'));
     o.enqueue(input('a2', 'A'));
     o.enqueue(input('b1', 'B'));
-    const due = o.listDue(200, 10);
+    expect(o.listDue(200, 10).map((r) => r.uuid)).toEqual(['a1', 'a2', 'b1']);
+    expect(o.listDue(99, 10)).toEqual([]);
+    const due = o.listDuePerReceiver(200, 10);
     expect(due.map((r) => r.uuid)).toEqual(['a1', 'b1']);
     expect(o.claim(due[0]!.id, 200)).toBe(true);
     expect(o.claim(due[0]!.id, 200)).toBe(false);
-    expect(o.listDue(200, 10).map((r) => r.uuid)).toEqual(['a2', 'b1']);
+    expect(o.listDuePerReceiver(200, 10).map((r) => r.uuid)).toEqual(['a2', 'b1']);
     expect(o.releaseStale(201)).toBe(1);
     expect(o.getByUuid('a1')!.status).toBe('pending');
     expect(o.getByUuid('a1')!.attempts).toBe(1);
