@@ -47,3 +47,26 @@ describe('Runtime', () => {
     await t.close({ remove: true });
   });
 });
+
+describe('errors reach the person as Chinese messages', () => {
+  it('a refusal (UserError) is told as is; an unexpected failure gets an apology and an error log', async () => {
+    const { UserError } = await import('../src/errors.js');
+    const t = await startTestRuntime();
+    t.rt.commands.on('完成', () => {
+      throw new UserError('找不到村(社区)「城东」。您是不是要找：城东村？');
+    });
+    t.rt.commands.on('撤销', () => {
+      throw new TypeError('undefined is not a function');
+    });
+    for (const text of ['完成 城东 审计', '撤销']) {
+      const env = parseEnvelope(messageEvent({ text }));
+      if (!env.ok) throw new Error(env.reason);
+      await t.rt.intake.receive(env.envelope);
+    }
+    await t.rt.idle();
+    const texts = t.rt.repos.outbox.listSince(0).map((r) => JSON.parse(r.content).text as string);
+    expect(texts).toEqual(['找不到村(社区)「城东」。您是不是要找：城东村？', expect.stringContaining('系统内部错误')]);
+    expect(t.logs.filter((l) => l.includes('handling a message failed'))).toHaveLength(1);
+    await t.close({ remove: true });
+  });
+});

@@ -1,4 +1,5 @@
 import type { EventHandler } from '../bot/dispatcher.js';
+import { AppError, asAppError } from '../errors.js';
 import type { ActorResolver } from './actor.js';
 import type { CommandRouter } from './command-router.js';
 import { parseCommand } from './commands.js';
@@ -47,14 +48,21 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
     }
     const actor = deps.resolveActor(msg.senderOpenId);
     const command = parseCommand(text);
-    if (!command) {
-      await deps.qa(text, actor, reply);
-      return;
+    try {
+      if (!command) {
+        await deps.qa(text, actor, reply);
+      } else if (command.name === '帮助') {
+        reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
+      } else {
+        await deps.commands.route({ command, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: msg.messageId });
+      }
+    } catch (e) {
+      // The person always hears back: a refusal in their language, or an apology for our fault.
+      const err = asAppError(e);
+      if (!(e instanceof AppError) || err.code === 'internal' || err.code === 'storage') {
+        ctx.logger.error({ err: e, command: command?.name }, 'handling a message failed');
+      }
+      reply.text(err.userMessage);
     }
-    if (command.name === '帮助') {
-      reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
-      return;
-    }
-    await deps.commands.route({ command, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: msg.messageId });
   };
 }
