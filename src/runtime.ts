@@ -12,7 +12,7 @@ import { Outbox } from './bot/outbox.js';
 import { OutboxWorker } from './bot/outbox-worker.js';
 import type { Transport } from './bot/transport.js';
 import { startWsReceiver, type WsReceiver } from './bot/ws-receiver.js';
-import { adminListResolver } from './handlers/actor.js';
+import { adminListResolver, type ActorResolver } from './handlers/actor.js';
 import { botAddedHandler } from './handlers/bot-added.js';
 import { createCardActionHandler, type CardActionHandler } from './handlers/card-action.js';
 import { CommandRouter } from './handlers/command-router.js';
@@ -56,6 +56,8 @@ export class Runtime {
   readonly cardActions = new Map<string, CardActionHandler>();
   readonly larkClient?: lark.Client;
   botOpenId: string | undefined;
+  /** Who is who; the roster (src/workflow) replaces the admin-list default with one that knows roles and scopes. */
+  actorResolver: ActorResolver;
   private ws?: WsReceiver;
   private pruneTimer?: NodeJS.Timeout;
   private started = false;
@@ -89,6 +91,7 @@ export class Runtime {
     });
     this.outbox = new Outbox(this.repos.outbox, systemClock, () => this.worker.notify());
     this.botOpenId = this.config.lark.botOpenId;
+    this.actorResolver = adminListResolver(this.config.adminOpenIds);
     this.dispatcher = new Dispatcher({ logger: this.logger, clock: this.clock, metrics: this.metrics });
     this.intake = new EventIntake({
       db: this.db,
@@ -104,7 +107,7 @@ export class Runtime {
   }
 
   private registerHandlers(): void {
-    const resolveActor = adminListResolver(this.config.adminOpenIds);
+    const resolveActor: ActorResolver = (openId) => this.actorResolver(openId);
     this.dispatcher
       .on(
         'im.message.receive_v1',
