@@ -94,7 +94,8 @@ export class OutboxWorker {
       const free = this.concurrency - this.inflight.size;
       const appWait = this.limiter.appWaitMs(now);
       if (appWait > 0) {
-        // The app's window is full: nothing can go out before it frees, so don't scan.
+        // The app's window is full: nothing can go out before it frees, so don't scan
+        // (a send finishing wakes the loop too).
         wait = Math.min(wait, appWait);
       } else if (free > 0) {
         const batch = Math.max(free * 8, 64);
@@ -136,10 +137,15 @@ export class OutboxWorker {
         continue;
       }
       if (!this.o.repo.claim(row.id, now)) continue;
-      this.limiter.tryTake(row.rate_key, now);
+      const finished = this.limiter.tryTake(row.rate_key, now);
       count++;
       this.busyKeys.add(row.rate_key);
-      this.track(this.sendOne({ ...row, attempts: row.attempts + 1 }).finally(() => this.busyKeys.delete(row.rate_key)));
+      this.track(
+        this.sendOne({ ...row, attempts: row.attempts + 1 }).finally(() => {
+          finished?.(this.clock.now());
+          this.busyKeys.delete(row.rate_key);
+        }),
+      );
     }
     return { count, rateWait };
   }

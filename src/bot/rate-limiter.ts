@@ -1,7 +1,9 @@
 /**
- * Sliding-window send limits (Lark: 50/s and 1000/min per app for im/v1/messages,
- * 5/s to one user or one chat). Exact windows rather than token buckets, so a
- * burst at a second's edge can never exceed the published limit.
+ * Send limits (Lark: 50/s and 1000/min per app for im/v1/messages, 5/s to one
+ * user or one chat), enforced so that Lark can never see more than the limit in
+ * any window, whatever the network latency: a send counts from the moment it is
+ * started until one window after it finished. (Lark counts arrivals, which lie
+ * somewhere between our start and our finish.)
  */
 export interface RateLimits {
   perAppPerSecond: number;
@@ -9,33 +11,55 @@ export interface RateLimits {
   perKeyPerSecond: number;
 }
 
+/** Sliding window over finished sends, plus the sends still in flight. */
 class Window {
-  private stamps: number[] = [];
+  private done: number[] = [];
   private head = 0;
+  inflight = 0;
   constructor(
     private readonly limit: number,
     private readonly spanMs: number,
   ) {}
+
   private trim(now: number): void {
-    while (this.head < this.stamps.length && this.stamps[this.head]! <= now - this.spanMs) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.stamps.length) {
-      this.stamps = this.stamps.slice(this.head);
+    while (this.head < this.done.length && this.done[this.head]! <= now - this.spanMs) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.done.length) {
+      this.done = this.done.slice(this.head);
       this.head = 0;
     }
   }
-  size(now: number): number {
-    this.trim(now);
-    return this.stamps.length - this.head;
-  }
-  /** Milliseconds until one more send fits (0 when it fits now). */
+
+  /** Milliseconds until one more send fits: 0 now, Infinity until a send in flight finishes. */
   waitMs(now: number): number {
+    if (this.limit === Infinity) return 0;
     this.trim(now);
-    if (this.stamps.length - this.head < this.limit) return 0;
-    return this.stamps[this.stamps.length - this.limit]! + this.spanMs - now;
+    const finished = this.done.length - this.head;
+    if (this.inflight + finished < this.limit) return 0;
+    const mustExpire = this.inflight + finished - this.limit + 1;
+    if (mustExpire > finished) return Infinity;
+    return this.done[this.head + mustExpire - 1]! + this.spanMs - now;
   }
-  take(now: number): void {
-    if (this.limit === Infinity) return; // unlimited: keep no history
-    this.stamps.push(now);
+
+  start(): void {
+    if (this.limit !== Infinity) this.inflight++;
+  }
+
+  finish(at: number): void {
+    if (this.limit === Infinity) return;
+    this.inflight--;
+    // Finish times arrive almost in order; keep the array sorted for waitMs.
+    let i = this.done.length;
+    this.done.push(at);
+    while (i > this.head && this.done[i - 1]! > at) {
+      this.done[i] = this.done[i - 1]!;
+      i--;
+    }
+    this.done[i] = at;
+  }
+
+  idle(now: number): boolean {
+    this.trim(now);
+    return this.inflight === 0 && this.done.length === this.head;
   }
 }
 
@@ -58,27 +82,32 @@ export class RateLimiter {
     return w;
   }
 
-  /** Milliseconds until the app may send anything at all. */
+  /** Milliseconds until the app may start any send (Infinity: wait for one in flight to finish). */
   appWaitMs(now: number): number {
     return Math.max(this.appSecond.waitMs(now), this.appMinute.waitMs(now));
   }
 
-  /** Milliseconds until a send to `key` is allowed. */
+  /** Milliseconds until a send to `key` may start. */
   waitMs(key: string, now: number): number {
-    return Math.max(this.appSecond.waitMs(now), this.appMinute.waitMs(now), this.keyWindow(key).waitMs(now));
+    return Math.max(this.appWaitMs(now), this.keyWindow(key).waitMs(now));
   }
 
-  /** Takes a slot for `key` if all windows allow it. */
-  tryTake(key: string, now: number): boolean {
-    if (this.waitMs(key, now) > 0) return false;
-    this.appSecond.take(now);
-    this.appMinute.take(now);
-    this.keyWindow(key).take(now);
-    if (this.perKey.size > 10_000) this.sweep(now);
-    return true;
+  /** Starts a send to `key` if every window allows it; call the returned function when it has finished. */
+  tryTake(key: string, now: number): ((finishedAt: number) => void) | null {
+    if (this.waitMs(key, now) > 0) return null;
+    const w = this.keyWindow(key);
+    this.appSecond.start();
+    this.appMinute.start();
+    w.start();
+    return (at) => {
+      this.appSecond.finish(at);
+      this.appMinute.finish(at);
+      w.finish(at);
+      if (this.perKey.size > 10_000) this.sweep(at);
+    };
   }
 
   private sweep(now: number): void {
-    for (const [k, w] of this.perKey) if (w.size(now) === 0) this.perKey.delete(k);
+    for (const [k, w] of this.perKey) if (w.idle(now)) this.perKey.delete(k);
   }
 }

@@ -1,27 +1,53 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../src/bot/rate-limiter.js';
 
-describe('RateLimiter (sliding windows)', () => {
-  it('allows at most 5 per receiver in any second', () => {
-    const l = new RateLimiter({ perAppPerSecond: 50, perAppPerMinute: 1000, perKeyPerSecond: 5 });
-    let sent = 0;
-    for (let i = 0; i < 10; i++) if (l.tryTake('ou_a', 1000)) sent++;
-    expect(sent).toBe(5);
-    expect(l.waitMs('ou_a', 1500)).toBe(500);
-    expect(l.tryTake('ou_b', 1500)).toBe(true);
-    expect(l.tryTake('ou_a', 2000)).toBe(true);
+const limits = { perAppPerSecond: 50, perAppPerMinute: 1000, perKeyPerSecond: 5 };
+
+describe('RateLimiter', () => {
+  it('allows at most 5 sends per receiver in a window, counting a send until a second after it finished', () => {
+    const l = new RateLimiter(limits);
+    const done: ((t: number) => void)[] = [];
+    for (let i = 0; i < 10; i++) {
+      const f = l.tryTake('ou_a', 1000);
+      if (f) done.push(f);
+    }
+    expect(done).toHaveLength(5);
+    expect(l.waitMs('ou_a', 1000)).toBe(Infinity); // all five still in flight
+    for (const f of done) f(1200);
+    expect(l.waitMs('ou_a', 1500)).toBe(700); // free one second after they finished, not after they started
+    expect(l.tryTake('ou_b', 1500)).not.toBeNull();
+    expect(l.tryTake('ou_a', 2200)).not.toBeNull();
   });
 
   it('allows at most 50 per app in any second and 1000 in any minute', () => {
-    const l = new RateLimiter({ perAppPerSecond: 50, perAppPerMinute: 1000, perKeyPerSecond: 5 });
+    const l = new RateLimiter(limits);
     let t = 0;
-    let inFirstSecond = 0;
-    for (let i = 0; i < 100; i++) if (l.tryTake(`k${i}`, t)) inFirstSecond++;
-    expect(inFirstSecond).toBe(50);
+    let first = 0;
+    for (let i = 0; i < 100; i++) {
+      const f = l.tryTake(`k${i}`, t);
+      if (f) {
+        first++;
+        f(t);
+      }
+    }
+    expect(first).toBe(50);
     let total = 50;
-    for (t = 1000; t < 60_000; t += 1000) for (let i = 0; i < 100; i++) if (l.tryTake(`k${t}-${i}`, t)) total++;
+    for (t = 1000; t < 60_000; t += 1000)
+      for (let i = 0; i < 100; i++) {
+        const f = l.tryTake(`k${t}-${i}`, t);
+        if (f) {
+          total++;
+          f(t);
+        }
+      }
     expect(total).toBe(1000);
-    expect(l.tryTake('late', 59_999)).toBe(false);
-    expect(l.tryTake('late', 60_000)).toBe(true);
+    expect(l.tryTake('late', 59_999)).toBeNull();
+    expect(l.tryTake('late', 60_000)).not.toBeNull();
+  });
+
+  it('is unlimited when every limit is Infinity, keeping no history', () => {
+    const l = new RateLimiter({ perAppPerSecond: Infinity, perAppPerMinute: Infinity, perKeyPerSecond: Infinity });
+    for (let i = 0; i < 10_000; i++) l.tryTake('k', 0)!(0);
+    expect(l.waitMs('k', 0)).toBe(0);
   });
 });
