@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerWebhookRoute } from './bot/webhook-route.js';
 import type { Runtime } from './runtime.js';
 
@@ -7,7 +7,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: rt.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Per-request logs at 200 events/s are noise; refusals and failures are logged where they happen.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
   });
