@@ -1,4 +1,6 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -17,11 +19,14 @@ import { botAddedHandler } from './handlers/bot-added.js';
 import { createCardActionHandler, type CardActionHandler } from './handlers/card-action.js';
 import { CommandRouter } from './handlers/command-router.js';
 import { createMessageHandler } from './handlers/message-receive.js';
-import { qaNotAvailable } from './handlers/qa-entry.js';
+import { createFeedbackAction, createQaEntry } from './handlers/qa.js';
+import { createKnowledgeService, type KnowledgeAdmin } from './knowledge/service.js';
 import { openDb, type Db } from './store/db.js';
 import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
 import { createOutboxRepo, type OutboxRepo } from './store/outbox-repo.js';
 import { createReceivedEventsRepo, type ReceivedEventsRepo } from './store/received-events-repo.js';
+
+const BUNDLED_KNOWLEDGE_DIR = fileURLToPath(new URL('../knowledge/', import.meta.url)).replace(/\/$/, '');
 
 export interface RuntimeOptions {
   config: Config;
@@ -32,6 +37,8 @@ export interface RuntimeOptions {
   transport?: Transport;
   /** Don't start the long-connection client even in ws mode (CLI). */
   noReceiver?: boolean;
+  /** Index the bundled pack and KNOWLEDGE_DIR at start (default true; most tests don't need it). */
+  ingestAtStart?: boolean;
   /** Outbox send loop options (tests shorten the poll). */
   worker?: { concurrency?: number; pollMs?: number; maxAttempts?: number; backoffBaseMs?: number };
 }
@@ -54,6 +61,7 @@ export class Runtime {
   readonly intake: EventIntake;
   readonly commands = new CommandRouter();
   readonly cardActions = new Map<string, CardActionHandler>();
+  readonly knowledge: KnowledgeAdmin;
   readonly larkClient?: lark.Client;
   botOpenId: string | undefined;
   /** Who is who; the roster (src/workflow) replaces the admin-list default with one that knows roles and scopes. */
@@ -103,6 +111,7 @@ export class Runtime {
       logger: this.logger,
       metrics: this.metrics,
     });
+    this.knowledge = createKnowledgeService({ db: this.db, config: this.config, logger: this.logger.child({ component: 'kb' }) });
     this.registerHandlers();
   }
 
@@ -115,12 +124,24 @@ export class Runtime {
           botOpenId: () => this.botOpenId,
           resolveActor,
           commands: this.commands,
-          qa: qaNotAvailable,
-          qaAvailable: false,
+          qa: createQaEntry(this.knowledge),
+          qaAvailable: true,
         }),
       )
       .on('im.chat.member.bot.added_v1', botAddedHandler)
       .on('card.action.trigger', createCardActionHandler(resolveActor, this.cardActions));
+    this.cardActions.set('qa_feedback', createFeedbackAction(this.knowledge));
+  }
+
+  /** The project's own 换届工作指引 (always) and the operator's KNOWLEDGE_DIR. */
+  knowledgePaths(): string[] {
+    const paths = [BUNDLED_KNOWLEDGE_DIR];
+    if (this.config.knowledgeDir !== BUNDLED_KNOWLEDGE_DIR) paths.push(this.config.knowledgeDir);
+    return paths.filter((p) => {
+      if (existsSync(p)) return true;
+      this.logger.warn({ path: p }, 'knowledge folder not found; skipped');
+      return false;
+    });
   }
 
   /** Starts sending, resumes unfinished work, and (ws mode) opens the long connection. */
@@ -129,6 +150,13 @@ export class Runtime {
     this.started = true;
     this.worker.start();
     this.intake.resumePending();
+    if (this.opts.ingestAtStart ?? true) {
+      const report = await this.knowledge.ingestPaths(this.knowledgePaths());
+      this.logger.info(
+        { added: report.added.length, updated: report.updated.length, unchanged: report.unchanged.length, failed: report.failed.length },
+        'policy library indexed',
+      );
+    }
     this.repos.events.prune(this.clock.now());
     this.pruneTimer = setInterval(() => this.repos.events.prune(this.clock.now()), 3600_000);
     this.pruneTimer.unref();
@@ -148,7 +176,7 @@ export class Runtime {
   }
 
   isReady(): boolean {
-    return this.ready && this.db.open;
+    return this.ready && this.db.open && this.knowledge.isReady();
   }
 
   /** Waits until every handler has finished and nothing is due in the outbox (tests, CLI). */

@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js';
 import { AppError } from '../errors.js';
 import { registerChatCommand } from './chat.js';
 import { registerDbCommands } from './db.js';
+import { registerKbCommands } from './kb.js';
 
 const program = new Command()
   .name('huanjie')
@@ -11,6 +12,7 @@ const program = new Command()
 
 registerChatCommand(program);
 registerDbCommands(program);
+registerKbCommands(program);
 
 try {
   await program.parseAsync(process.argv);

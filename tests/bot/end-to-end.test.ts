@@ -87,10 +87,22 @@ describe('bot end to end against a fake Lark Open Platform', () => {
     expect(fake.sent).toHaveLength(0);
   });
 
-  it('sends other text to the Q&A entry point, which says plainly it is not available yet', async () => {
-    await deliver(messageEvent({ text: '选民名单要提前多少天公布？' }));
+  it('answers a policy question with a card quoting its basis, and takes 👍/👎 on it', async () => {
+    await t.close({ remove: true });
+    t = await startTestRuntime({ fake, ingest: true });
+    await deliver(messageEvent({ text: '选民名单要提前多少天公布？', openId: 'ou_asker' }));
     await t.rt.idle();
-    expect(fake.texts()[0]).toContain('暂未开通');
+    expect(fake.sent).toHaveLength(1);
+    const card = JSON.stringify(fake.sent[0]!.content);
+    expect(card).toContain('二十日');
+    expect(card).toContain('依据');
+    const buttons = JSON.stringify(fake.sent[0]!.content).match(/"question_id":(\d+)/);
+    expect(buttons).not.toBeNull();
+    const qid = Number(buttons![1]);
+    const r = await deliver(cardActionEvent({ value: { action: 'qa_feedback', question_id: qid, vote: 'down' }, openId: 'ou_asker' }));
+    expect(r.json().toast.type).toBe('success');
+    const row = t.rt.db.prepare('SELECT COUNT(*) AS n FROM kb_feedback WHERE question_id = ?').get(qid) as { n: number };
+    expect(row.n).toBe(1);
   });
 
   it('refuses non-text messages politely', async () => {

@@ -34,7 +34,7 @@ export function tempDir(prefix = 'hj-test-'): string {
  * at the fake Lark Open Platform when one is given (offline otherwise).
  */
 export async function startTestRuntime(
-  opts: { fake?: FakeLark; env?: Record<string, string>; clock?: Clock; dir?: string; start?: boolean; pollMs?: number } = {},
+  opts: { fake?: FakeLark; env?: Record<string, string>; clock?: Clock; dir?: string; start?: boolean; pollMs?: number; ingest?: boolean } = {},
 ): Promise<TestEnv> {
   const dir = opts.dir ?? tempDir();
   const env: Record<string, string> = {
@@ -57,7 +57,13 @@ export async function startTestRuntime(
     },
   });
   const logger = createLogger(config, sink);
-  const rt = new Runtime({ config, logger, clock: opts.clock, worker: { pollMs: opts.pollMs ?? 50, backoffBaseMs: 100 } });
+  const rt = new Runtime({
+    config,
+    logger,
+    clock: opts.clock,
+    worker: { pollMs: opts.pollMs ?? 50, backoffBaseMs: 100 },
+    ingestAtStart: opts.ingest ?? false,
+  });
   const app = await buildApp(rt);
   await app.ready();
   if (opts.start !== false) await rt.start();

@@ -1,0 +1,282 @@
+import type { Db } from '../store/db.js';
+import { inTransaction } from '../store/db.js';
+import type { PreparedDocument } from './document.js';
+import { TOKENIZER_SIGNATURE, charBigrams, ftsQuote, indexTokens } from './tokenize.js';
+
+/** Storage of documents, chunks and both full-text channels. All writes for one document are one transaction. */
+export interface DocRow {
+  id: number;
+  path: string;
+  name: string;
+  title: string;
+  family: string;
+  issuer: string | null;
+  version: string | null;
+  version_date: string | null;
+  format: string;
+  shape: string;
+  authority: string;
+  hash: string;
+  chunk_count: number;
+  superseded_by: number | null;
+  ingested_at: number;
+  updated_at: number;
+}
+
+export interface ChunkRow {
+  id: number;
+  doc_id: number;
+  ordinal: number;
+  locator: string;
+  part: number;
+  heading_path: string;
+  lead: string | null;
+  kind: string;
+  text: string;
+  tokens: string;
+  head_tokens: string;
+  prev_id: number | null;
+  next_id: number | null;
+  // joined from the document
+  doc_name: string;
+  doc_title: string;
+  doc_version: string | null;
+  doc_superseded: number;
+  doc_title_tokens: string;
+  doc_authority: string;
+}
+
+export interface ChannelHit {
+  id: number;
+  /** Larger is better (negated FTS5 bm25). */
+  score: number;
+}
+
+const CHUNK_SELECT = `SELECT c.*, d.name AS doc_name, d.title AS doc_title, d.version AS doc_version,
+  (d.superseded_by IS NOT NULL) AS doc_superseded, d.title_tokens AS doc_title_tokens, d.authority AS doc_authority
+  FROM kb_chunks c JOIN kb_documents d ON d.id = c.doc_id`;
+
+export class IndexRepo {
+  constructor(private readonly db: Db) {}
+
+  docByPath(path: string): DocRow | undefined {
+    return this.db.prepare('SELECT * FROM kb_documents WHERE path = ?').get(path) as DocRow | undefined;
+  }
+
+  listDocs(): DocRow[] {
+    return this.db.prepare('SELECT * FROM kb_documents ORDER BY family, version_date DESC, name').all() as DocRow[];
+  }
+
+  /** Documents matching a name, a path, or an id given as text (for `kb remove`). */
+  findDocs(ref: string): DocRow[] {
+    const id = /^\d+$/.test(ref) ? Number(ref) : -1;
+    return this.db
+      .prepare('SELECT * FROM kb_documents WHERE id = ? OR path = ? OR name = ? OR title = ?')
+      .all(id, ref, ref, ref) as DocRow[];
+  }
+
+  /**
+   * Inserts or replaces a document and all its chunks atomically: readers see either
+   * the old chunks or the new ones, never a mix, and a failure leaves the old ones.
+   */
+  replaceDocument(doc: PreparedDocument, now: number): DocRow {
+    // Segment outside the transaction: it is the slow part and needs no lock.
+    const rows = doc.chunks.map((c) => ({
+      c,
+      body: indexTokens(c.text).join(' '),
+      loc: indexTokens([c.locator, ...c.headingPath, c.lead ?? ''].join(' ')).join(' '),
+      grams: charBigrams(c.text).join(' '),
+    }));
+    const titleTokens = indexTokens(doc.meta.title).join(' ');
+    return inTransaction(this.db, () => {
+      const old = this.docByPath(doc.path);
+      if (old) this.deleteChunks(old.id);
+      let docId: number;
+      const m = doc.meta;
+      if (old) {
+        this.db
+          .prepare(
+            `UPDATE kb_documents SET name=?, title=?, family=?, issuer=?, version=?, version_date=?, source=?, format=?,
+             encoding=?, shape=?, authority=?, hash=?, chunk_count=?, title_tokens=?, updated_at=? WHERE id=?`,
+          )
+          .run(doc.name, m.title, m.family, m.issuer, m.version, m.versionDate, m.source, doc.format, doc.encoding, doc.shape, m.authority, doc.hash, rows.length, titleTokens, now, old.id);
+        docId = old.id;
+      } else {
+        docId = Number(
+          this.db
+            .prepare(
+              `INSERT INTO kb_documents (path, name, title, family, issuer, version, version_date, source, format, encoding, shape,
+               authority, hash, chunk_count, title_tokens, ingested_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+            )
+            .run(doc.path, doc.name, m.title, m.family, m.issuer, m.version, m.versionDate, m.source, doc.format, doc.encoding, doc.shape, m.authority, doc.hash, rows.length, titleTokens, now, now)
+            .lastInsertRowid,
+        );
+      }
+      const insChunk = this.db.prepare(
+        `INSERT INTO kb_chunks (doc_id, ordinal, locator, part, heading_path, lead, kind, text, tokens, head_tokens) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+      );
+      const insFts = this.db.prepare('INSERT INTO kb_fts (rowid, title, locator, body) VALUES (?,?,?,?)');
+      const insGram = this.db.prepare('INSERT INTO kb_grams (rowid, grams) VALUES (?,?)');
+      const ids: number[] = [];
+      rows.forEach(({ c, body, loc, grams }, i) => {
+        const id = Number(
+          insChunk.run(docId, i, c.locator, c.part, JSON.stringify(c.headingPath), c.lead ?? null, c.kind, c.text, body, loc).lastInsertRowid,
+        );
+        ids.push(id);
+        insFts.run(id, titleTokens, loc, body);
+        insGram.run(id, grams);
+      });
+      const link = this.db.prepare('UPDATE kb_chunks SET prev_id = ?, next_id = ? WHERE id = ?');
+      ids.forEach((id, i) => link.run(ids[i - 1] ?? null, ids[i + 1] ?? null, id));
+      this.recomputeSupersession(m.family);
+      if (old && old.family !== m.family) this.recomputeSupersession(old.family);
+      return this.db.prepare('SELECT * FROM kb_documents WHERE id = ?').get(docId) as DocRow;
+    });
+  }
+
+  /**
+   * Re-segments every stored chunk when the tokenizer (domain dictionary) changed since
+   * the index was built, so old and new passages are searched with the same words.
+   * Returns the number of chunks rebuilt.
+   */
+  ensureTokenizer(): number {
+    const row = this.db.prepare("SELECT value FROM kb_meta WHERE key = 'tokenizer'").get() as { value: string } | undefined;
+    if (row?.value === TOKENIZER_SIGNATURE) return 0;
+    const docs = this.db.prepare('SELECT id, title FROM kb_documents').all() as { id: number; title: string }[];
+    const chunks = this.db.prepare('SELECT id, doc_id, locator, heading_path, lead, text FROM kb_chunks').all() as {
+      id: number;
+      doc_id: number;
+      locator: string;
+      heading_path: string;
+      lead: string | null;
+      text: string;
+    }[];
+    const titles = new Map(docs.map((d) => [d.id, indexTokens(d.title).join(' ')]));
+    inTransaction(this.db, () => {
+      this.db.exec('DELETE FROM kb_fts; DELETE FROM kb_grams;');
+      for (const [id, t] of titles) this.db.prepare('UPDATE kb_documents SET title_tokens = ? WHERE id = ?').run(t, id);
+      const upd = this.db.prepare('UPDATE kb_chunks SET tokens = ?, head_tokens = ? WHERE id = ?');
+      const insFts = this.db.prepare('INSERT INTO kb_fts (rowid, title, locator, body) VALUES (?,?,?,?)');
+      const insGram = this.db.prepare('INSERT INTO kb_grams (rowid, grams) VALUES (?,?)');
+      for (const c of chunks) {
+        const body = indexTokens(c.text).join(' ');
+        const head = indexTokens([c.locator, ...(JSON.parse(c.heading_path) as string[]), c.lead ?? ''].join(' ')).join(' ');
+        upd.run(body, head, c.id);
+        insFts.run(c.id, titles.get(c.doc_id) ?? '', head, body);
+        insGram.run(c.id, charBigrams(c.text).join(' '));
+      }
+      this.db.prepare("INSERT INTO kb_meta (key, value) VALUES ('tokenizer', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(TOKENIZER_SIGNATURE);
+    });
+    return chunks.length;
+  }
+
+  /** Drops documents and their chunks; the versions they superseded come back into answers. */
+  removeDocuments(docs: DocRow[]): void {
+    inTransaction(this.db, () => {
+      for (const d of docs) {
+        this.deleteChunks(d.id);
+        this.db.prepare('DELETE FROM kb_documents WHERE id = ?').run(d.id);
+      }
+      for (const fam of new Set(docs.map((d) => d.family))) this.recomputeSupersession(fam);
+    });
+  }
+
+  private deleteChunks(docId: number): void {
+    this.db.prepare('DELETE FROM kb_fts WHERE rowid IN (SELECT id FROM kb_chunks WHERE doc_id = ?)').run(docId);
+    this.db.prepare('DELETE FROM kb_grams WHERE rowid IN (SELECT id FROM kb_chunks WHERE doc_id = ?)').run(docId);
+    this.db.prepare('DELETE FROM kb_chunks WHERE doc_id = ?').run(docId);
+  }
+
+  /**
+   * Within a family (same title without version notes) the newest dated version is
+   * current; older dated versions point at it. Undated documents are never superseded,
+   * since nothing says they are older.
+   */
+  recomputeSupersession(family: string): void {
+    const docs = this.db
+      .prepare('SELECT id, version_date FROM kb_documents WHERE family = ? ORDER BY version_date DESC, id DESC')
+      .all(family) as { id: number; version_date: string | null }[];
+    const newest = docs.find((d) => d.version_date !== null);
+    const set = this.db.prepare('UPDATE kb_documents SET superseded_by = ? WHERE id = ?');
+    for (const d of docs) {
+      const older = newest && d.version_date !== null && d.version_date < newest.version_date! ? newest.id : null;
+      set.run(older, d.id);
+    }
+  }
+
+  /** Word channel: BM25 with the title and locator columns weighted above the body. */
+  searchWords(tokens: string[], limit: number): ChannelHit[] {
+    if (tokens.length === 0) return [];
+    const match = tokens.map(ftsQuote).join(' OR ');
+    return (
+      this.db
+        .prepare(`SELECT rowid AS id, bm25(kb_fts, 2.0, 3.0, 1.0) AS s FROM kb_fts WHERE kb_fts MATCH ? ORDER BY s LIMIT ?`)
+        .all(match, limit) as { id: number; s: number }[]
+    ).map((r) => ({ id: r.id, score: -r.s }));
+  }
+
+  /** Passages containing at least one token of every group (AND of ORs). */
+  searchAll(groups: string[][], limit: number): ChannelHit[] {
+    const parts = groups.filter((g) => g.length > 0).map((g) => `(${g.map(ftsQuote).join(' OR ')})`);
+    if (parts.length < 2) return [];
+    return (
+      this.db
+        .prepare(`SELECT rowid AS id, bm25(kb_fts, 2.0, 3.0, 1.0) AS s FROM kb_fts WHERE kb_fts MATCH ? ORDER BY s LIMIT ?`)
+        .all(parts.join(' AND '), limit) as { id: number; s: number }[]
+    ).map((r) => ({ id: r.id, score: -r.s }));
+  }
+
+  /** Bigram channel. */
+  searchGrams(grams: string[], limit: number): ChannelHit[] {
+    if (grams.length === 0) return [];
+    const match = grams.map(ftsQuote).join(' OR ');
+    return (
+      this.db
+        .prepare(`SELECT rowid AS id, bm25(kb_grams) AS s FROM kb_grams WHERE kb_grams MATCH ? ORDER BY s LIMIT ?`)
+        .all(match, limit) as { id: number; s: number }[]
+    ).map((r) => ({ id: r.id, score: -r.s }));
+  }
+
+  /** Number of chunks containing `a` and any of `others` (used to pick among typo corrections). */
+  cooccurrence(a: string, others: string[]): number {
+    if (others.length === 0) return 0;
+    const match = `${ftsQuote(a)} AND (${others.map(ftsQuote).join(' OR ')})`;
+    return (this.db.prepare('SELECT count(*) AS n FROM kb_fts WHERE kb_fts MATCH ?').get(match) as { n: number }).n;
+  }
+
+  chunks(ids: number[]): Map<number, ChunkRow> {
+    const out = new Map<number, ChunkRow>();
+    if (ids.length === 0) return out;
+    const stmt = this.db.prepare(`${CHUNK_SELECT} WHERE c.id IN (${ids.map(() => '?').join(',')})`);
+    for (const r of stmt.all(...ids) as ChunkRow[]) out.set(r.id, r);
+    return out;
+  }
+
+  chunksOfDoc(docId: number): ChunkRow[] {
+    return this.db.prepare(`${CHUNK_SELECT} WHERE c.doc_id = ? ORDER BY c.ordinal`).all(docId) as ChunkRow[];
+  }
+
+  /** Document frequency of every indexed word (from the FTS index itself). */
+  vocabulary(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const r of this.db.prepare('SELECT term, doc FROM kb_fts_vocab').iterate() as Iterable<{ term: string; doc: number }>) {
+      m.set(r.term, r.doc);
+    }
+    return m;
+  }
+
+  chunkCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM kb_chunks').get() as { n: number }).n;
+  }
+
+  /** Chunk ids in id order, for embedding back-fills. */
+  chunkIdsWithoutEmbedding(model: string, limit: number): { id: number; text: string; title: string }[] {
+    return this.db
+      .prepare(
+        `SELECT c.id, c.text, d.title FROM kb_chunks c JOIN kb_documents d ON d.id = c.doc_id
+         LEFT JOIN kb_embeddings e ON e.chunk_id = c.id AND e.model = ?
+         WHERE e.chunk_id IS NULL ORDER BY c.id LIMIT ?`,
+      )
+      .all(model, limit) as { id: number; text: string; title: string }[];
+  }
+}

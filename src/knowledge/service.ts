@@ -1,0 +1,213 @@
+import type { Config } from '../config.js';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../clock.js';
+import { UserError } from '../errors.js';
+import { decideAbstention, type AbstainDecision } from './abstain.js';
+import { ABSTAIN_ANSWER, composeOfflineAnswer } from './answer-offline.js';
+import { answerWithModel, createChatModel, type ChatModelLike } from './answer-llm.js';
+import type { Citation } from './citation.js';
+import { EmbeddingIndex, createEmbeddings } from './embed.js';
+import { IndexRepo, type DocRow } from './index-repo.js';
+import { ingestFiles, type IngestReport } from './ingest.js';
+import { QuestionLog, type UnansweredRow } from './question-log.js';
+import { Retriever, type Retrieval } from './retrieve.js';
+import { getJieba } from './tokenize.js';
+
+export type { Citation } from './citation.js';
+export type { IngestReport } from './ingest.js';
+
+export interface AnswerResult {
+  questionId: number;
+  question: string;
+  answer: string;
+  citations: Citation[];
+  abstained: boolean;
+  mode: 'offline' | 'llm';
+}
+
+export interface KnowledgeService {
+  /** Index these folders/files (skips unchanged by hash). Called at service start with [config.knowledgeDir]. */
+  ingestPaths(paths: string[]): Promise<IngestReport>;
+  ask(question: string, opts?: { askerOpenId?: string; channel?: 'chat' | 'cli' | 'console' }): Promise<AnswerResult>;
+  /** Idempotent per (question, voter). */
+  recordFeedback(questionId: number, voterOpenId: string, vote: 'up' | 'down'): void;
+  /** Index loaded (for /readyz). */
+  isReady(): boolean;
+}
+
+export interface KnowledgeStats {
+  documents: number;
+  current: number;
+  superseded: number;
+  chunks: number;
+  embedded: number;
+  questions: number;
+  abstained: number;
+  feedbackUp: number;
+  feedbackDown: number;
+  byDocument: (Pick<DocRow, 'name' | 'title' | 'version' | 'issuer' | 'shape' | 'chunk_count'> & { superseded: boolean })[];
+}
+
+/** The service plus the admin/debug operations the CLI needs. */
+export interface KnowledgeAdmin extends KnowledgeService {
+  /** The answer `ask` would give, without logging it (evaluation). */
+  answer(question: string): Promise<Omit<AnswerResult, 'questionId'> & { topScore: number | null }>;
+  retrieve(question: string, opts?: { limit?: number; includeSuperseded?: boolean }): Promise<Retrieval & { decision: AbstainDecision }>;
+  removeDocuments(ref: string): DocRow[];
+  stats(): KnowledgeStats;
+  unanswered(sinceMs: number): UnansweredRow[];
+}
+
+export interface KnowledgeDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** Tests may inject a chat model; otherwise one is built from config.llm. */
+  chatModel?: ChatModelLike;
+  /** Defaults to LLM_TIMEOUT_MS (15 s); tests shorten it. */
+  llmTimeoutMs?: number;
+}
+
+/** Hard cap on what is stored of a question (the analysed part is shorter still). */
+const MAX_STORED_QUESTION = 2000;
+
+export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
+  const { db, config, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const repo = new IndexRepo(db);
+  const log = new QuestionLog(db);
+  const embedIndex = config.embedding
+    ? new EmbeddingIndex(db, createEmbeddings(config.embedding), config.embedding.model, logger)
+    : undefined;
+  const retriever = new Retriever(repo, embedIndex);
+  const chat: ChatModelLike | undefined = deps.chatModel ?? (config.llm ? createChatModel(config.llm) : undefined);
+
+  let ready = false;
+  try {
+    getJieba();
+    const rebuilt = repo.ensureTokenizer();
+    if (rebuilt) logger.info({ chunks: rebuilt }, 'kb: domain dictionary changed; chunks re-segmented');
+    retriever.vocabulary();
+    ready = true;
+  } catch (e) {
+    logger.error({ err: e instanceof Error ? e.message : String(e) }, 'kb: index could not be loaded');
+  }
+
+  async function retrieve(question: string, opts: { limit?: number; includeSuperseded?: boolean } = {}) {
+    const r = await retriever.retrieve(question, opts);
+    return { ...r, decision: decideAbstention(r.query.concepts.length, r.passages) };
+  }
+
+  const service: KnowledgeAdmin = {
+    async ingestPaths(paths) {
+      const report = await ingestFiles(repo, paths, {
+        now: () => clock.now(),
+        logger,
+        onIndexed: embedIndex ? async () => void (await embedIndex.backfill()) : undefined,
+      });
+      if (report.added.length || report.updated.length) {
+        retriever.invalidate();
+        embedIndex?.invalidate();
+      }
+      retriever.vocabulary();
+      ready = true;
+      return report;
+    },
+
+    async answer(question) {
+      const q = typeof question === 'string' ? question : '';
+      let result: Omit<AnswerResult, 'questionId'>;
+      let topScore: number | null = null;
+      try {
+        const r = await retrieve(q);
+        topScore = r.decision.topCoverage;
+        if (r.decision.abstain) {
+          result = { question: q, answer: ABSTAIN_ANSWER, citations: [], abstained: true, mode: 'offline' };
+        } else {
+          const offline = composeOfflineAnswer(r);
+          result = { question: q, answer: offline.answer, citations: offline.citations, abstained: false, mode: 'offline' };
+          if (chat) {
+            const out = await answerWithModel(chat, r.query.text, offline.passages, deps.llmTimeoutMs);
+            if (out.kind === 'answer') result = { ...result, answer: out.answer, citations: out.citations, mode: 'llm' };
+            else if (out.kind === 'declined') result = { question: q, answer: ABSTAIN_ANSWER, citations: [], abstained: true, mode: 'llm' };
+            else logger.warn({ reason: out.reason }, 'kb: model answer rejected; using the offline answer');
+          }
+        }
+      } catch (e) {
+        // Retrieval must never take the bot down: an unexpected failure is a logged abstention.
+        logger.error({ err: e instanceof Error ? e.message : String(e) }, 'kb: ask failed');
+        result = { question: q, answer: ABSTAIN_ANSWER, citations: [], abstained: true, mode: 'offline' };
+      }
+      return { ...result, topScore };
+    },
+
+    async ask(question, opts = {}) {
+      const q = typeof question === 'string' ? question : '';
+      const { topScore, ...result } = await service.answer(q);
+      const questionId = log.log({
+        askedAt: clock.now(),
+        askerOpenId: opts.askerOpenId ?? null,
+        channel: opts.channel ?? 'chat',
+        question: q.slice(0, MAX_STORED_QUESTION),
+        answer: result.answer,
+        citations: result.citations,
+        abstained: result.abstained,
+        topScore,
+        mode: result.mode,
+      });
+      if (result.abstained) logger.info({ questionId, question: q.slice(0, 200) }, 'kb: unanswered question');
+      return { questionId, ...result };
+    },
+
+    recordFeedback(questionId, voterOpenId, vote) {
+      if (!Number.isInteger(questionId) || !log.exists(questionId)) throw new UserError('这条回答已不存在，无法评价。', 'not_found');
+      if (typeof voterOpenId !== 'string' || voterOpenId.trim() === '') throw new UserError('无法识别评价人。');
+      if (vote !== 'up' && vote !== 'down') throw new UserError('评价只能是“有用”或“没用”。');
+      log.vote(questionId, voterOpenId, vote, clock.now());
+    },
+
+    isReady: () => ready,
+
+    retrieve,
+
+    removeDocuments(ref) {
+      const docs = repo.findDocs(ref);
+      if (docs.length === 0) throw new UserError(`知识库中没有找到文件「${ref}」（可用文件名、路径或编号，见 kb stats）。`, 'not_found');
+      repo.removeDocuments(docs);
+      retriever.invalidate();
+      embedIndex?.invalidate();
+      return docs;
+    },
+
+    stats() {
+      const docs = repo.listDocs();
+      const counts = log.counts();
+      const embedded = (db.prepare('SELECT count(*) AS n FROM kb_embeddings').get() as { n: number }).n;
+      return {
+        documents: docs.length,
+        current: docs.filter((d) => d.superseded_by === null).length,
+        superseded: docs.filter((d) => d.superseded_by !== null).length,
+        chunks: repo.chunkCount(),
+        embedded,
+        questions: counts.questions,
+        abstained: counts.abstained,
+        feedbackUp: counts.up,
+        feedbackDown: counts.down,
+        byDocument: docs.map((d) => ({
+          name: d.name,
+          title: d.title,
+          version: d.version,
+          issuer: d.issuer,
+          shape: d.shape,
+          chunk_count: d.chunk_count,
+          superseded: d.superseded_by !== null,
+        })),
+      };
+    },
+
+    unanswered: (since) => log.unanswered(since),
+  };
+  return service;
+}
