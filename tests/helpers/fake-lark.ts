@@ -41,6 +41,9 @@ export class FakeLark {
   readonly sent: SentMessage[] = [];
   readonly requests: MessageRequest[] = [];
   readonly images: { bytes: number }[] = [];
+  readonly files: { bytes: number }[] = [];
+  /** Make image/file uploads fail (HTTP 500) while true. */
+  failUploads = false;
   tokenRequests = 0;
   url = '';
   private readonly faults: Fault[] = [];
@@ -104,8 +107,15 @@ export class FakeLark {
     });
     app.post('/open-apis/im/v1/images', async (req, reply) => {
       if (!this.authorized(req)) return reply.code(401).send({ code: 99991663, msg: 'invalid token' });
+      if (this.failUploads) return reply.code(500).send({ code: 1, msg: 'upload failed' });
       this.images.push({ bytes: (req.body as Buffer)?.length ?? 0 });
       return { code: 0, msg: 'success', data: { image_key: `img_v3_fake_${this.images.length}` } };
+    });
+    app.post('/open-apis/im/v1/files', async (req, reply) => {
+      if (!this.authorized(req)) return reply.code(401).send({ code: 99991663, msg: 'invalid token' });
+      if (this.failUploads) return reply.code(500).send({ code: 1, msg: 'upload failed' });
+      this.files.push({ bytes: (req.body as Buffer)?.length ?? 0 });
+      return { code: 0, msg: 'success', data: { file_key: `file_v3_fake_${this.files.length}` } };
     });
   }
 
