@@ -21,6 +21,9 @@ import { CommandRouter } from './handlers/command-router.js';
 import { createMessageHandler } from './handlers/message-receive.js';
 import { createFeedbackAction, createQaEntry } from './handlers/qa.js';
 import { createKnowledgeService, type KnowledgeAdmin } from './knowledge/service.js';
+import type { WorkflowDeps } from './handlers/workflow/services.js';
+import { registerWorkflow } from './workflow/register.js';
+import type { EventHandler } from './bot/dispatcher.js';
 import { openDb, type Db } from './store/db.js';
 import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
 import { createOutboxRepo, type OutboxRepo } from './store/outbox-repo.js';
@@ -62,6 +65,10 @@ export class Runtime {
   readonly commands = new CommandRouter();
   readonly cardActions = new Map<string, CardActionHandler>();
   readonly knowledge: KnowledgeAdmin;
+  /** The election plan: roster, stages, talks, risks, structure (src/workflow). */
+  readonly workflow: WorkflowDeps;
+  /** Files sent to the bot (roster workbooks); set by the workflow. */
+  fileHandler?: EventHandler;
   readonly larkClient?: lark.Client;
   botOpenId: string | undefined;
   /** Who is who; the roster (src/workflow) replaces the admin-list default with one that knows roles and scopes. */
@@ -113,6 +120,7 @@ export class Runtime {
     });
     this.knowledge = createKnowledgeService({ db: this.db, config: this.config, logger: this.logger.child({ component: 'kb' }) });
     this.registerHandlers();
+    this.workflow = registerWorkflow(this, { qaAvailable: () => true });
   }
 
   private registerHandlers(): void {
@@ -126,6 +134,7 @@ export class Runtime {
           commands: this.commands,
           qa: createQaEntry(this.knowledge),
           qaAvailable: true,
+          onFile: (env, ctx) => (this.fileHandler ? this.fileHandler(env, ctx) : Promise.resolve()),
         }),
       )
       .on('im.chat.member.bot.added_v1', botAddedHandler)

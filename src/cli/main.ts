@@ -4,6 +4,8 @@ import { AppError } from '../errors.js';
 import { registerChatCommand } from './chat.js';
 import { registerDbCommands } from './db.js';
 import { registerKbCommands } from './kb.js';
+import { registerImportCommands } from './import.js';
+import { registerProgressCommand } from './progress.js';
 
 const program = new Command()
   .name('huanjie')
@@ -13,6 +15,8 @@ const program = new Command()
 registerChatCommand(program);
 registerDbCommands(program);
 registerKbCommands(program);
+registerImportCommands(program);
+registerProgressCommand(program);
 
 try {
   await program.parseAsync(process.argv);

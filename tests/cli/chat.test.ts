@@ -13,7 +13,7 @@ describe('npm run cli -- chat', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('换届助手 · 使用说明');
     expect(r.stdout).toContain('完成 城西村 资格审查');
-    expect(r.stdout).toContain('「进度」功能正在建设中');
+    expect(r.stdout).toContain('您不在本次换届工作的人员名单中');
     expect(r.stdout).not.toContain('**');
   }, 60_000);
 

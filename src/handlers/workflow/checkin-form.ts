@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { card, md, type Card, type CardElement } from '../../bot/cards.js';
+import { AppError, asAppError } from '../../errors.js';
+import { recordStage } from '../../workflow/checkin.js';
+import { today, type WorkflowContext } from '../../workflow/context.js';
+import { parseChineseDate } from '../../workflow/dates.js';
+import { canWriteVillage, deny, isKnown, loadPrincipal, NOT_IN_ROSTER, type Principal } from '../../workflow/permissions.js';
+import { villagesOf } from '../../workflow/progress.js';
+import { stageByKey, stagesFor } from '../../workflow/stage-templates.js';
+import { STAGE_STATUSES } from '../../workflow/types.js';
+import type { CardActionHandler } from '../card-action.js';
+import { sendTo } from '../reply.js';
+import { contextFor, type WorkflowDeps } from './services.js';
+
+/**
+ * 提交进度 as a card form (JSON 2.0 `form`): village (the sender's), stage,
+ * status, optional date and note. The submission comes back as
+ * card.action.trigger with action.value.action = 'checkin_submit' and the
+ * fields in form_value; it is recorded exactly like the chat command, keyed by
+ * the callback's event id.
+ */
+export const CHECKIN_ACTION = 'checkin_submit';
+/** Lark's select_static is meant for short lists; beyond this the chat command is the way. */
+const MAX_VILLAGE_OPTIONS = 100;
+
+const option = (text: string, value: string) => ({ text: { tag: 'plain_text', content: text }, value });
+const placeholder = (content: string) => ({ tag: 'plain_text', content });
+
+export function buildCheckinForm(ctx: WorkflowContext, p: Principal): Card {
+  const villages = villagesOf(ctx, p).filter((v) => canWriteVillage(p, v));
+  if (!villages.length) {
+    return card({ title: '提交进度', template: 'grey', elements: [md('花名册中还没有分配给您的村(社区)，无法提交进度。如有疑问请联系换届办。')] });
+  }
+  const counts = new Map<string, number>();
+  for (const v of villages) counts.set(v.name, (counts.get(v.name) ?? 0) + 1);
+  const shown = villages.slice(0, MAX_VILLAGE_OPTIONS);
+  // Stage keys are shared by the 村 and 社区 templates; the option shows both names where they differ.
+  const village = stagesFor('村');
+  const community = stagesFor('社区');
+  const stageOptions = village.map((s) => {
+    const other = community.find((c) => c.key === s.key);
+    return option(other && other.name !== s.name ? `${s.name}/${other.name}` : s.name, s.key);
+  });
+  const form: CardElement = {
+    tag: 'form',
+    name: 'checkin_form',
+    elements: [
+      {
+        tag: 'select_static',
+        name: 'village',
+        required: true,
+        placeholder: placeholder('村(社区)'),
+        options: shown.map((v) => option((counts.get(v.name) ?? 0) > 1 ? `${v.township}${v.name}` : v.name, String(v.id))),
+      },
+      { tag: 'select_static', name: 'stage', required: true, placeholder: placeholder('阶段'), options: stageOptions },
+      { tag: 'select_static', name: 'status', required: true, placeholder: placeholder('状态'), options: STAGE_STATUSES.map((s) => option(s, s)) },
+      { tag: 'date_picker', name: 'date', required: false, placeholder: placeholder('完成日期（默认今天）') },
+      { tag: 'input', name: 'note', required: false, max_length: 500, placeholder: placeholder('备注（选填）') },
+      {
+        tag: 'button',
+        name: 'checkin_submit',
+        type: 'primary',
+        form_action_type: 'submit',
+        text: { tag: 'plain_text', content: '提交' },
+        behaviors: [{ type: 'callback', value: { action: CHECKIN_ACTION } }],
+      },
+    ],
+  };
+  const more = villages.length > MAX_VILLAGE_OPTIONS ? `\n（仅列出前 ${MAX_VILLAGE_OPTIONS} 个村(社区)；其他请用命令「完成 村名 阶段」。）` : '';
+  return card({
+    title: '提交进度',
+    template: 'blue',
+    summary: '提交换届进度',
+    elements: [md(`选择村(社区)、阶段和状态后提交；也可以直接发送「完成 村名 阶段」。${more}`), form],
+  });
+}
+
+const formSchema = z.object({
+  village: z.string().regex(/^\d{1,12}$/, '请选择村(社区)'),
+  stage: z.string().min(1, '请选择阶段').max(40),
+  status: z.enum(STAGE_STATUSES, { message: '请选择状态' }),
+  note: z.string().max(500, '备注过长（最多 500 字）').optional(),
+  date: z.string().max(40).optional(),
+});
+
+export function checkinSubmitHandler(deps: WorkflowDeps): CardActionHandler {
+  return (input) => {
+    const ctx = contextFor(deps, input.ctx.clock);
+    const eventId = input.env.eventId;
+    try {
+      const p = loadPrincipal(deps.repos.roster, input.actor);
+      if (!isKnown(p)) deny(deps.repos.audit, p, '提交进度', null, NOT_IN_ROSTER, ctx.clock.now());
+      const fv = Object.fromEntries(Object.entries(input.formValue).map(([k, v]) => [k, typeof v === 'string' ? v.trim() || undefined : v]));
+      const parsed = formSchema.safeParse(fv);
+      if (!parsed.success) return { toast: { type: 'error', content: parsed.error.issues[0]!.message } };
+      const f = parsed.data;
+      const village = ctx.repos.roster.village(Number(f.village));
+      if (!village) return { toast: { type: 'error', content: '该村(社区)已不在名单中，请重新打开表单。' } };
+      const stage = stageByKey(village.type, f.stage);
+      if (!stage) return { toast: { type: 'error', content: '请选择阶段。' } };
+      if (!canWriteVillage(p, village)) {
+        deny(deps.repos.audit, p, '提交进度', `village:${village.id}`, `「${village.township}${village.name}」不是您负责的村(社区)，不能登记进度。`, ctx.clock.now());
+      }
+      let date: string | undefined;
+      if (f.date) {
+        // date_picker sends "2026-11-20 +0800".
+        const d = parseChineseDate(f.date.slice(0, 10), today(ctx));
+        if (!d || d === 'invalid') return { toast: { type: 'error', content: '日期无效。' } };
+        date = d;
+      }
+      const r = recordStage(ctx, { sourceId: `card:${eventId}`, actor: p.openId, actorName: p.name, village, stage, status: f.status, date, note: f.note });
+      sendTo(input.ctx.outbox, { type: 'open_id', id: p.openId }, `checkin:${eventId}`).text(`✅ 已登记：${r.summary}。\n如有误，发送「撤销」可撤回。`);
+      return { toast: { type: 'success', content: '已登记' } };
+    } catch (e) {
+      const err = asAppError(e);
+      if (!(e instanceof AppError)) input.ctx.logger.error({ err: e }, 'check-in form failed');
+      return { toast: { type: 'error', content: err.userMessage } };
+    }
+  };
+}

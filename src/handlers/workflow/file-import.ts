@@ -1,0 +1,99 @@
+import type * as lark from '@larksuiteoapi/node-sdk';
+import type { Readable } from 'node:stream';
+import { card, escapeMd, hr, md, type Card } from '../../bot/cards.js';
+import type { EventHandler } from '../../bot/dispatcher.js';
+import { AppError, asAppError, UserError } from '../../errors.js';
+import { describeCounts, formatIssue, readImportBytes, runImport, type ImportOutcome } from '../../workflow/import/index.js';
+import { MAX_FILE_BYTES } from '../../workflow/import/read.js';
+import { deny, loadPrincipal } from '../../workflow/permissions.js';
+import type { ActorResolver } from '../actor.js';
+import { readMessageEvent } from '../message-content.js';
+import { replyToMessage } from '../reply.js';
+import type { WorkflowDeps } from './services.js';
+
+/**
+ * A workbook sent to the bot in chat (admins only): downloaded with
+ * im/v1/messages/:message_id/resources/:file_key, validated, applied only when
+ * wholly valid, answered with a card of counts or of errors by sheet, row and
+ * column. Keyed by the message id: a re-run after a crash answers with the
+ * recorded outcome instead of importing again.
+ */
+export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark.Client | undefined; resolveActor: ActorResolver }): EventHandler {
+  return async (env, ctx) => {
+    const msg = readMessageEvent(env.payload.event);
+    if (!msg) return;
+    const reply = replyToMessage(ctx.outbox, { messageId: msg.messageId, chatId: msg.chatId });
+    try {
+      let file: { file_key?: unknown; file_name?: unknown };
+      try {
+        file = JSON.parse(msg.content) as typeof file;
+      } catch {
+        file = {};
+      }
+      const fileKey = typeof file.file_key === 'string' ? file.file_key : '';
+      const fileName = typeof file.file_name === 'string' ? file.file_name : '';
+      const p = loadPrincipal(deps.repos.roster, opts.resolveActor(msg.senderOpenId));
+      if (!p.isAdmin) deny(deps.repos.audit, p, 'import', fileName ? `file:${fileName}` : null, '只有换届办管理员可以导入花名册和计划。如需调整，请把文件发给换届办。', ctx.clock.now());
+      const done = deps.repos.imports.bySource(msg.messageId);
+      if (done) {
+        reply.card(outcomeCard(JSON.parse(done.result) as ImportOutcome));
+        return;
+      }
+      if (!fileKey || !fileName) throw new UserError('无法读取该文件消息。');
+      if (!/\.(xlsx|csv)$/i.test(fileName)) throw new UserError(`只能导入 .xlsx 工作簿或以工作表命名的 .csv 文件（收到「${fileName}」）。发送「帮助」查看说明。`);
+      const client = opts.client();
+      if (!client) throw new UserError('文件导入需要在线的机器人（已配置飞书应用）。离线时请在服务器上使用命令：npm run cli -- import 文件.xlsx');
+      const bytes = await download(client, msg.messageId, fileKey);
+      const read = await readImportBytes(fileName, bytes);
+      const outcome = runImport(deps.repos, read, { actor: p.openId, sourceId: msg.messageId, fileName, now: ctx.clock.now() });
+      reply.card(outcomeCard(outcome));
+    } catch (e) {
+      const err = asAppError(e);
+      if (!(e instanceof AppError) || err.code === 'internal') ctx.logger.error({ err: e }, 'file import failed');
+      reply.text(err.userMessage);
+    }
+  };
+}
+
+async function download(client: lark.Client, messageId: string, fileKey: string): Promise<Buffer> {
+  let stream: Readable;
+  try {
+    const res = await client.im.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type: 'file' } });
+    stream = res.getReadableStream();
+  } catch (e) {
+    throw new AppError('lark_api', '从飞书下载文件失败，请稍后重新发送；如持续失败请用命令行导入。', { cause: e, detail: `download ${fileKey}: ${(e as Error).message}` });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += b.length;
+    if (size > MAX_FILE_BYTES) {
+      stream.destroy();
+      throw new UserError(`文件过大，上限 ${MAX_FILE_BYTES / 1048576} MB。`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+const MAX_SHOWN = 40;
+
+export function outcomeCard(o: ImportOutcome): Card {
+  if (o.ok) {
+    return card({
+      title: '导入完成',
+      subtitle: o.fileName,
+      template: 'green',
+      elements: [md(describeCounts(o.counts).join('\n')), hr(), md('发送「进度」或「我的」查看结果。')],
+    });
+  }
+  const shown = o.issues.slice(0, MAX_SHOWN).map((i) => escapeMd(formatIssue(i)));
+  if (o.issues.length > MAX_SHOWN) shown.push(`……另有 ${o.issues.length - MAX_SHOWN} 处问题`);
+  return card({
+    title: `导入未通过：${o.issues.length} 处问题`,
+    subtitle: o.fileName,
+    template: 'red',
+    elements: [md('**整个文件都没有导入。** 请按下列位置修改后重新发送：'), md(shown.join('\n'))],
+  });
+}

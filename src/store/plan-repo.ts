@@ -1,0 +1,75 @@
+import type { Db } from './db.js';
+import type { StageStatus } from '../workflow/types.js';
+
+/** Per-village deadline overrides and the current status of each stage. */
+
+export interface StageProgressRow {
+  village_id: number;
+  stage_key: string;
+  status: StageStatus;
+  completed_on: string | null;
+  note: string | null;
+  updated_by: string;
+  updated_at: number;
+}
+
+export function createPlanRepo(db: Db) {
+  const s = {
+    overrides: db.prepare(`SELECT stage_key, deadline FROM wf_stage_overrides WHERE village_id = ?`),
+    allOverrides: db.prepare(`SELECT village_id, stage_key, deadline FROM wf_stage_overrides`),
+    override: db.prepare(`SELECT deadline FROM wf_stage_overrides WHERE village_id = ? AND stage_key = ?`),
+    upsertOverride: db.prepare(
+      `INSERT INTO wf_stage_overrides (village_id, stage_key, deadline) VALUES (?, ?, ?)
+       ON CONFLICT (village_id, stage_key) DO UPDATE SET deadline = excluded.deadline`,
+    ),
+    progress: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ?`),
+    allProgress: db.prepare(`SELECT * FROM wf_stage_progress`),
+    one: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ? AND stage_key = ?`),
+    upsert: db.prepare(
+      `INSERT INTO wf_stage_progress (village_id, stage_key, status, completed_on, note, updated_by, updated_at)
+       VALUES (@village_id, @stage_key, @status, @completed_on, @note, @updated_by, @updated_at)
+       ON CONFLICT (village_id, stage_key) DO UPDATE SET status = excluded.status, completed_on = excluded.completed_on,
+         note = excluded.note, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+    ),
+  };
+  return {
+    overrides(villageId: number): Map<string, string> {
+      return new Map((s.overrides.all(villageId) as { stage_key: string; deadline: string }[]).map((r) => [r.stage_key, r.deadline]));
+    },
+    allOverrides(): Map<number, Map<string, string>> {
+      const m = new Map<number, Map<string, string>>();
+      for (const r of s.allOverrides.all() as { village_id: number; stage_key: string; deadline: string }[]) {
+        let v = m.get(r.village_id);
+        if (!v) m.set(r.village_id, (v = new Map()));
+        v.set(r.stage_key, r.deadline);
+      }
+      return m;
+    },
+    override(villageId: number, stageKey: string): string | undefined {
+      return (s.override.get(villageId, stageKey) as { deadline: string } | undefined)?.deadline;
+    },
+    setOverride(villageId: number, stageKey: string, deadline: string): void {
+      s.upsertOverride.run(villageId, stageKey, deadline);
+    },
+    progress(villageId: number): Map<string, StageProgressRow> {
+      return new Map((s.progress.all(villageId) as StageProgressRow[]).map((r) => [r.stage_key, r]));
+    },
+    allProgress(): Map<number, Map<string, StageProgressRow>> {
+      const m = new Map<number, Map<string, StageProgressRow>>();
+      for (const r of s.allProgress.all() as StageProgressRow[]) {
+        let v = m.get(r.village_id);
+        if (!v) m.set(r.village_id, (v = new Map()));
+        v.set(r.stage_key, r);
+      }
+      return m;
+    },
+    stage(villageId: number, stageKey: string): StageProgressRow | undefined {
+      return s.one.get(villageId, stageKey) as StageProgressRow | undefined;
+    },
+    setStage(row: StageProgressRow): void {
+      s.upsert.run(row);
+    },
+  };
+}
+
+export type PlanRepo = ReturnType<typeof createPlanRepo>;

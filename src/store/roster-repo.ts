@@ -1,0 +1,147 @@
+import type { Db } from './db.js';
+import type { Person, Region, RegionKind, Role, Village, VillageType } from '../workflow/types.js';
+
+/** Regions (county → township → village), people and their assignments. */
+
+interface RegionRow {
+  id: number;
+  kind: RegionKind;
+  name: string;
+  parent_id: number | null;
+  village_type: VillageType | null;
+  election_day: string | null;
+}
+
+interface VillageRow {
+  id: number;
+  name: string;
+  village_type: VillageType;
+  election_day: string | null;
+  township_id: number;
+  township: string;
+  county_id: number;
+  county: string;
+}
+
+interface PersonRow {
+  id: number;
+  name: string;
+  open_id: string;
+  role: Role;
+  scope_id: number | null;
+}
+
+const VILLAGE_SELECT = `
+  SELECT v.id, v.name, v.village_type, v.election_day, t.id AS township_id, t.name AS township, c.id AS county_id, c.name AS county
+  FROM wf_regions v JOIN wf_regions t ON t.id = v.parent_id JOIN wf_regions c ON c.id = t.parent_id
+  WHERE v.kind = 'village'`;
+
+const toVillage = (r: VillageRow): Village => ({
+  id: r.id,
+  name: r.name,
+  type: r.village_type,
+  electionDay: r.election_day,
+  townshipId: r.township_id,
+  township: r.township,
+  countyId: r.county_id,
+  county: r.county,
+});
+const toPerson = (r: PersonRow): Person => ({ id: r.id, name: r.name, openId: r.open_id, role: r.role, scopeId: r.scope_id });
+const toRegion = (r: RegionRow): Region => ({ id: r.id, kind: r.kind, name: r.name, parentId: r.parent_id });
+
+export function createRosterRepo(db: Db) {
+  const s = {
+    regionById: db.prepare(`SELECT * FROM wf_regions WHERE id = ?`),
+    regionByName: db.prepare(`SELECT * FROM wf_regions WHERE kind = ? AND IFNULL(parent_id, 0) = ? AND name = ?`),
+    insertRegion: db.prepare(
+      `INSERT INTO wf_regions (kind, name, parent_id, village_type, election_day) VALUES (@kind, @name, @parent_id, @village_type, @election_day)`,
+    ),
+    updateVillage: db.prepare(`UPDATE wf_regions SET village_type = @village_type, election_day = @election_day WHERE id = @id`),
+    townships: db.prepare(`SELECT * FROM wf_regions WHERE kind = 'township' ORDER BY parent_id, name`),
+    counties: db.prepare(`SELECT * FROM wf_regions WHERE kind = 'county' ORDER BY name`),
+    villages: db.prepare(`${VILLAGE_SELECT} ORDER BY c.name, t.name, v.name`),
+    villageById: db.prepare(`${VILLAGE_SELECT} AND v.id = ?`),
+    personByOpenId: db.prepare(`SELECT * FROM wf_people WHERE open_id = ?`),
+    personById: db.prepare(`SELECT * FROM wf_people WHERE id = ?`),
+    people: db.prepare(`SELECT * FROM wf_people ORDER BY name, id`),
+    insertPerson: db.prepare(`INSERT INTO wf_people (name, open_id, role, scope_id) VALUES (@name, @open_id, @role, @scope_id)`),
+    updatePerson: db.prepare(`UPDATE wf_people SET name = @name, role = @role, scope_id = @scope_id WHERE id = @id`),
+    assignedVillageIds: db.prepare(`SELECT village_id FROM wf_assignments WHERE person_id = ? ORDER BY village_id`),
+    assignees: db.prepare(`SELECT p.* FROM wf_assignments a JOIN wf_people p ON p.id = a.person_id WHERE a.village_id = ? ORDER BY p.name`),
+    clearAssignments: db.prepare(`DELETE FROM wf_assignments WHERE person_id = ?`),
+    assign: db.prepare(`INSERT OR IGNORE INTO wf_assignments (person_id, village_id) VALUES (?, ?)`),
+    allAssignments: db.prepare(`SELECT person_id, village_id FROM wf_assignments`),
+  };
+
+  return {
+    region(id: number): Region | undefined {
+      const r = s.regionById.get(id) as RegionRow | undefined;
+      return r && toRegion(r);
+    },
+    findRegion(kind: RegionKind, parentId: number | null, name: string): Region | undefined {
+      const r = s.regionByName.get(kind, parentId ?? 0, name) as RegionRow | undefined;
+      return r && toRegion(r);
+    },
+    /** Finds or creates a county/township; returns its id and whether it was created. */
+    ensureRegion(kind: 'county' | 'township', parentId: number | null, name: string): { id: number; created: boolean } {
+      const r = s.regionByName.get(kind, parentId ?? 0, name) as RegionRow | undefined;
+      if (r) return { id: r.id, created: false };
+      const id = Number(s.insertRegion.run({ kind, name, parent_id: parentId, village_type: null, election_day: null }).lastInsertRowid);
+      return { id, created: true };
+    },
+    insertVillage(townshipId: number, name: string, type: VillageType, electionDay: string | null): number {
+      return Number(
+        s.insertRegion.run({ kind: 'village', name, parent_id: townshipId, village_type: type, election_day: electionDay }).lastInsertRowid,
+      );
+    },
+    updateVillage(id: number, type: VillageType, electionDay: string | null): void {
+      s.updateVillage.run({ id, village_type: type, election_day: electionDay });
+    },
+    counties(): Region[] {
+      return (s.counties.all() as RegionRow[]).map(toRegion);
+    },
+    townships(): Region[] {
+      return (s.townships.all() as RegionRow[]).map(toRegion);
+    },
+    villages(): Village[] {
+      return (s.villages.all() as VillageRow[]).map(toVillage);
+    },
+    village(id: number): Village | undefined {
+      const r = s.villageById.get(id) as VillageRow | undefined;
+      return r && toVillage(r);
+    },
+    personByOpenId(openId: string): Person | undefined {
+      const r = s.personByOpenId.get(openId) as PersonRow | undefined;
+      return r && toPerson(r);
+    },
+    person(id: number): Person | undefined {
+      const r = s.personById.get(id) as PersonRow | undefined;
+      return r && toPerson(r);
+    },
+    people(): Person[] {
+      return (s.people.all() as PersonRow[]).map(toPerson);
+    },
+    insertPerson(p: Omit<Person, 'id'>): number {
+      return Number(s.insertPerson.run({ name: p.name, open_id: p.openId, role: p.role, scope_id: p.scopeId }).lastInsertRowid);
+    },
+    updatePerson(p: Person): void {
+      s.updatePerson.run({ id: p.id, name: p.name, role: p.role, scope_id: p.scopeId });
+    },
+    assignedVillageIds(personId: number): number[] {
+      return (s.assignedVillageIds.all(personId) as { village_id: number }[]).map((r) => r.village_id);
+    },
+    assignees(villageId: number): Person[] {
+      return (s.assignees.all(villageId) as PersonRow[]).map(toPerson);
+    },
+    /** Replaces a person's villages. */
+    setAssignments(personId: number, villageIds: readonly number[]): void {
+      s.clearAssignments.run(personId);
+      for (const v of villageIds) s.assign.run(personId, v);
+    },
+    allAssignments(): { personId: number; villageId: number }[] {
+      return (s.allAssignments.all() as { person_id: number; village_id: number }[]).map((r) => ({ personId: r.person_id, villageId: r.village_id }));
+    },
+  };
+}
+
+export type RosterRepo = ReturnType<typeof createRosterRepo>;

@@ -1,0 +1,84 @@
+import type { Db } from './db.js';
+
+/** Talk sessions (谈心谈话) and their interviewers. */
+
+export interface TalkRow {
+  id: number;
+  category: string;
+  subject: string;
+  region_id: number;
+  due_date: string | null;
+  status: '待谈' | '已谈';
+  held_on: string | null;
+  commitment_signed: 0 | 1 | null;
+  note: string | null;
+  updated_by: string | null;
+  updated_at: number | null;
+}
+
+export interface TalkWithPeople extends TalkRow {
+  interviewer_ids: number[];
+}
+
+export function createTalksRepo(db: Db) {
+  const s = {
+    find: db.prepare(`SELECT * FROM wf_talks WHERE category = ? AND subject = ? AND region_id = ?`),
+    byId: db.prepare(`SELECT * FROM wf_talks WHERE id = ?`),
+    all: db.prepare(`SELECT * FROM wf_talks ORDER BY due_date IS NULL, due_date, id`),
+    bySubject: db.prepare(`SELECT * FROM wf_talks WHERE subject = ? ORDER BY id`),
+    insert: db.prepare(`INSERT INTO wf_talks (category, subject, region_id, due_date) VALUES (?, ?, ?, ?)`),
+    setDue: db.prepare(`UPDATE wf_talks SET due_date = ? WHERE id = ?`),
+    record: db.prepare(
+      `UPDATE wf_talks SET status = @status, held_on = @held_on, commitment_signed = @commitment_signed, note = @note,
+         updated_by = @updated_by, updated_at = @updated_at WHERE id = @id`,
+    ),
+    interviewers: db.prepare(`SELECT person_id FROM wf_talk_interviewers WHERE talk_id = ? ORDER BY person_id`),
+    allInterviewers: db.prepare(`SELECT talk_id, person_id FROM wf_talk_interviewers`),
+    clearInterviewers: db.prepare(`DELETE FROM wf_talk_interviewers WHERE talk_id = ?`),
+    addInterviewer: db.prepare(`INSERT OR IGNORE INTO wf_talk_interviewers (talk_id, person_id) VALUES (?, ?)`),
+    subjects: db.prepare(`SELECT DISTINCT subject FROM wf_talks`),
+  };
+  const withPeople = (rows: TalkRow[]): TalkWithPeople[] => {
+    const map = new Map<number, number[]>();
+    for (const r of s.allInterviewers.all() as { talk_id: number; person_id: number }[]) {
+      let l = map.get(r.talk_id);
+      if (!l) map.set(r.talk_id, (l = []));
+      l.push(r.person_id);
+    }
+    return rows.map((r) => ({ ...r, interviewer_ids: map.get(r.id) ?? [] }));
+  };
+  return {
+    find(category: string, subject: string, regionId: number): TalkRow | undefined {
+      return s.find.get(category, subject, regionId) as TalkRow | undefined;
+    },
+    get(id: number): TalkWithPeople | undefined {
+      const r = s.byId.get(id) as TalkRow | undefined;
+      if (!r) return undefined;
+      return { ...r, interviewer_ids: (s.interviewers.all(id) as { person_id: number }[]).map((x) => x.person_id) };
+    },
+    all(): TalkWithPeople[] {
+      return withPeople(s.all.all() as TalkRow[]);
+    },
+    bySubject(subject: string): TalkWithPeople[] {
+      return withPeople(s.bySubject.all(subject) as TalkRow[]);
+    },
+    subjects(): string[] {
+      return (s.subjects.all() as { subject: string }[]).map((r) => r.subject);
+    },
+    insert(category: string, subject: string, regionId: number, due: string | null): number {
+      return Number(s.insert.run(category, subject, regionId, due).lastInsertRowid);
+    },
+    setDue(id: number, due: string | null): void {
+      s.setDue.run(due, id);
+    },
+    setInterviewers(id: number, personIds: readonly number[]): void {
+      s.clearInterviewers.run(id);
+      for (const p of personIds) s.addInterviewer.run(id, p);
+    },
+    record(r: Pick<TalkRow, 'id' | 'status' | 'held_on' | 'commitment_signed' | 'note' | 'updated_by' | 'updated_at'>): void {
+      s.record.run(r);
+    },
+  };
+}
+
+export type TalksRepo = ReturnType<typeof createTalksRepo>;

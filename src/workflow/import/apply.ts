@@ -1,0 +1,138 @@
+import { inTransaction } from '../../store/db.js';
+import type { WorkflowRepos } from '../../store/workflow-repos.js';
+import type { ImportPlan, VillageKey } from './validate.js';
+
+/**
+ * Writes a validated plan in one transaction: regions, villages, people and
+ * their villages, deadline overrides, talks. Re-importing updates in place
+ * (people by open_id, villages by county/township/name, talks by category,
+ * subject and place); nothing is deleted. Each created or changed row gets an
+ * audit entry with before and after.
+ */
+export interface ImportCounts {
+  regions: { created: number };
+  villages: { created: number; updated: number; unchanged: number };
+  people: { created: number; updated: number; unchanged: number };
+  overrides: { created: number; updated: number; unchanged: number };
+  talks: { created: number; updated: number; unchanged: number };
+}
+
+const counter = () => ({ created: 0, updated: 0, unchanged: 0 });
+
+export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: string, at: number, fileName: string): ImportCounts {
+  const { roster, plan: planRepo, talks, audit } = repos;
+  const counts: ImportCounts = { regions: { created: 0 }, villages: counter(), people: counter(), overrides: counter(), talks: counter() };
+  const log = (action: string, target: string, before: unknown, after: unknown) =>
+    audit.record({ at, actor, action, target, before, after, detail: `import ${fileName}` });
+
+  return inTransaction(repos.db, () => {
+    const countyIds = new Map<string, number>();
+    const townshipIds = new Map<string, number>();
+    const county = (name: string) => {
+      let id = countyIds.get(name);
+      if (id === undefined) {
+        const r = roster.ensureRegion('county', null, name);
+        if (r.created) counts.regions.created++, log('import.region', `county:${r.id}`, null, { kind: 'county', name });
+        countyIds.set(name, (id = r.id));
+      }
+      return id;
+    };
+    const township = (c: string, t: string) => {
+      const k = `${c}\u0000${t}`;
+      let id = townshipIds.get(k);
+      if (id === undefined) {
+        const r = roster.ensureRegion('township', county(c), t);
+        if (r.created) counts.regions.created++, log('import.region', `township:${r.id}`, null, { kind: 'township', county: c, name: t });
+        townshipIds.set(k, (id = r.id));
+      }
+      return id;
+    };
+    const villageId = (k: VillageKey): number => {
+      const v = roster.findRegion('village', township(k.county, k.township), k.name);
+      if (!v) throw new Error(`village ${k.township}${k.name} vanished during import`);
+      return v.id;
+    };
+
+    for (const v of plan.villages) {
+      const tid = township(v.county, v.township);
+      const existing = roster.findRegion('village', tid, v.name);
+      if (!existing) {
+        const id = roster.insertVillage(tid, v.name, v.type, v.electionDay);
+        counts.villages.created++;
+        log('import.village', `village:${id}`, null, { county: v.county, township: v.township, name: v.name, type: v.type, electionDay: v.electionDay });
+        continue;
+      }
+      const cur = roster.village(existing.id)!;
+      if (cur.type === v.type && cur.electionDay === v.electionDay) {
+        counts.villages.unchanged++;
+        continue;
+      }
+      roster.updateVillage(existing.id, v.type, v.electionDay);
+      counts.villages.updated++;
+      log('import.village', `village:${existing.id}`, { type: cur.type, electionDay: cur.electionDay }, { type: v.type, electionDay: v.electionDay });
+    }
+
+    for (const p of plan.people) {
+      const scopeId = p.township ? township(p.county, p.township) : county(p.county);
+      const vids = [...new Set(p.villages.map(villageId))].sort((a, b) => a - b);
+      const cur = roster.personByOpenId(p.openId);
+      const after = { name: p.name, openId: p.openId, role: p.role, scopeId, villageIds: vids };
+      if (!cur) {
+        const id = roster.insertPerson({ name: p.name, openId: p.openId, role: p.role, scopeId });
+        roster.setAssignments(id, vids);
+        counts.people.created++;
+        log('import.person', `person:${id}`, null, after);
+        continue;
+      }
+      const curVids = roster.assignedVillageIds(cur.id);
+      const before = { name: cur.name, openId: cur.openId, role: cur.role, scopeId: cur.scopeId, villageIds: curVids };
+      if (JSON.stringify(before) === JSON.stringify(after)) {
+        counts.people.unchanged++;
+        continue;
+      }
+      roster.updatePerson({ id: cur.id, name: p.name, openId: p.openId, role: p.role, scopeId });
+      roster.setAssignments(cur.id, vids);
+      counts.people.updated++;
+      log('import.person', `person:${cur.id}`, before, after);
+    }
+
+    for (const o of plan.overrides) {
+      const vid = villageId(o.village);
+      const cur = planRepo.override(vid, o.stageKey);
+      if (cur === o.deadline) {
+        counts.overrides.unchanged++;
+        continue;
+      }
+      planRepo.setOverride(vid, o.stageKey, o.deadline);
+      counts.overrides[cur ? 'updated' : 'created']++;
+      log('import.deadline', `village:${vid}/stage:${o.stageKey}`, cur ? { deadline: cur } : null, { deadline: o.deadline });
+    }
+
+    const personIds = new Map(roster.people().map((p) => [p.openId, p.id]));
+    for (const t of plan.talks) {
+      const regionId = t.region.kind === 'village' ? villageId(t.region.village) : township(t.region.county, t.region.township);
+      const ids = [...new Set(t.interviewers.map((o) => personIds.get(o)!))].sort((a, b) => a - b);
+      const cur = talks.find(t.category, t.subject, regionId);
+      const after = { category: t.category, subject: t.subject, regionId, due: t.due, interviewerIds: ids };
+      if (!cur) {
+        const id = talks.insert(t.category, t.subject, regionId, t.due);
+        talks.setInterviewers(id, ids);
+        counts.talks.created++;
+        log('import.talk', `talk:${id}`, null, after);
+        continue;
+      }
+      const curIds = talks.get(cur.id)!.interviewer_ids;
+      const before = { category: cur.category, subject: cur.subject, regionId, due: cur.due_date, interviewerIds: curIds };
+      if (JSON.stringify(before) === JSON.stringify(after)) {
+        counts.talks.unchanged++;
+        continue;
+      }
+      talks.setDue(cur.id, t.due);
+      talks.setInterviewers(cur.id, ids);
+      counts.talks.updated++;
+      log('import.talk', `talk:${cur.id}`, before, after);
+    }
+    log('import', `file:${fileName}`, null, counts);
+    return counts;
+  });
+}

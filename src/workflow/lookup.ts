@@ -1,0 +1,77 @@
+import { UserError } from '../errors.js';
+import type { RosterRepo } from '../store/roster-repo.js';
+import { matchName, suggestionText, type MatchResult, type NameCandidate } from './names.js';
+import type { Principal } from './permissions.js';
+import { inScope } from './permissions.js';
+import { stagesFor, type StageTemplate } from './stage-templates.js';
+import type { Person, Region, Village, VillageType } from './types.js';
+
+/** Finding villages, townships, stages and people by what someone typed. */
+
+export function villageCandidates(villages: readonly Village[]): NameCandidate<Village>[] {
+  const count = new Map<string, number>();
+  for (const v of villages) count.set(v.name, (count.get(v.name) ?? 0) + 1);
+  return villages.map((v) => ({
+    value: v,
+    label: (count.get(v.name) ?? 0) > 1 ? `${v.township}${v.name}` : v.name,
+    names: [v.name, `${v.township}${v.name}`],
+  }));
+}
+
+/**
+ * A village by name. When the name fits several, the sender's own villages
+ * win, then those of their scope; otherwise the reply lists them.
+ */
+export function matchVillage(roster: RosterRepo, text: string, p?: Principal): MatchResult<Village> {
+  const all = roster.villages();
+  const tiers: Village[][] = p ? [all.filter((v) => p.villageIds.has(v.id)), all.filter((v) => inScope(p, v))] : [];
+  const r = matchName(text, villageCandidates(all));
+  if (r.kind !== 'ambiguous') return r;
+  for (const tier of tiers) {
+    const t = matchName(text, villageCandidates(tier));
+    if (t.kind === 'found') return t;
+  }
+  return r;
+}
+
+export function findVillage(roster: RosterRepo, text: string, p?: Principal): Village {
+  const r = matchVillage(roster, text, p);
+  if (r.kind === 'found') return r.value;
+  if (r.kind === 'ambiguous') throw new UserError(`「${text}」对应多个村(社区)：${r.options.join('、')}。请写上乡镇名，例如「${r.options[0]}」。`);
+  throw new UserError(`找不到村(社区)「${text}」。${suggestionText(r.suggestions)}`.trim(), 'not_found');
+}
+
+export function matchTownship(roster: RosterRepo, text: string): MatchResult<Region> {
+  return matchName(
+    text,
+    roster.townships().map((t) => ({ value: t, label: t.name, names: [t.name] })),
+  );
+}
+
+export function stageCandidates(type: VillageType): NameCandidate<StageTemplate>[] {
+  return stagesFor(type).map((s) => ({ value: s, label: s.name, names: [s.name, ...s.aliases] }));
+}
+
+export function matchStage(type: VillageType, text: string): MatchResult<StageTemplate> {
+  return matchName(text, stageCandidates(type));
+}
+
+export function findStage(type: VillageType, text: string): StageTemplate {
+  const r = matchStage(type, text);
+  if (r.kind === 'found') return r.value;
+  if (r.kind === 'ambiguous') throw new UserError(`「${text}」可能是：${r.options.join('、')}，请写全阶段名称。`);
+  throw new UserError(`没有「${text}」这个阶段。${suggestionText(r.suggestions)}发送「进度 村名」可查看全部阶段。`, 'not_found');
+}
+
+export function findPerson(roster: RosterRepo, text: string): Person {
+  const people = roster.people();
+  const count = new Map<string, number>();
+  for (const x of people) count.set(x.name, (count.get(x.name) ?? 0) + 1);
+  const r = matchName(
+    text,
+    people.map((x) => ({ value: x, label: (count.get(x.name) ?? 0) > 1 ? `${x.name}(${x.openId})` : x.name, names: [x.name, x.openId] })),
+  );
+  if (r.kind === 'found') return r.value;
+  if (r.kind === 'ambiguous') throw new UserError(`「${text}」对应多人：${r.options.join('、')}，请用 open_id 指明。`);
+  throw new UserError(`花名册中没有「${text}」。${suggestionText(r.suggestions)}`.trim(), 'not_found');
+}

@@ -1,0 +1,101 @@
+/**
+ * Forgiving name matching for chat input: 城西 → 城西村, 沁河 → 沁河镇, a typo
+ * gets "您是不是要找: …". Exact matches win; then the name without its
+ * administrative suffix; then unique prefixes; nothing is ever guessed when two
+ * candidates fit equally.
+ */
+
+export interface NameCandidate<T> {
+  value: T;
+  /** How it is shown in suggestions (unique among the candidates). */
+  label: string;
+  /** Names that identify it. */
+  names: string[];
+}
+
+export type MatchResult<T> =
+  | { kind: 'found'; value: T }
+  | { kind: 'ambiguous'; options: string[] }
+  | { kind: 'none'; suggestions: string[] };
+
+const SUFFIXES = ['居委会', '村委会', '街道办', '社区', '街道', '村', '镇', '乡', '县', '区', '市'];
+
+/** Canonical form for comparison: NFKC, lower case, no spaces or punctuation. */
+export function canonicalName(s: string): string {
+  return s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\s\p{P}\p{S}]+/gu, '');
+}
+
+/** The name without a trailing administrative suffix (城西村 → 城西). */
+export function stripSuffix(s: string): string {
+  const c = canonicalName(s);
+  for (const suf of SUFFIXES) if (c.length > suf.length && c.endsWith(suf)) return c.slice(0, -suf.length);
+  return c;
+}
+
+/** Levenshtein distance over code points (names are short). */
+export function editDistance(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  let prev = Array.from({ length: y.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[y.length]!;
+}
+
+export function matchName<T>(input: string, candidates: readonly NameCandidate<T>[], opts: { maxSuggestions?: number } = {}): MatchResult<T> {
+  const q = canonicalName(input);
+  const qs = stripSuffix(input);
+  if (!q) return { kind: 'none', suggestions: [] };
+  const pick = (pred: (n: string) => boolean): NameCandidate<T>[] => {
+    const hits = candidates.filter((c) => c.names.some(pred));
+    return dedupe(hits);
+  };
+  const tiers = [
+    pick((n) => canonicalName(n) === q),
+    pick((n) => stripSuffix(n) === qs),
+    qs.length >= 2 ? pick((n) => canonicalName(n).startsWith(q)) : [],
+  ];
+  for (const hits of tiers) {
+    if (hits.length === 1) return { kind: 'found', value: hits[0]!.value };
+    if (hits.length > 1) return { kind: 'ambiguous', options: hits.map((h) => h.label).slice(0, 8) };
+  }
+  // Suggestions: close by edit distance on the stripped form, or sharing most characters.
+  const scored = candidates
+    .map((c) => {
+      let best = Infinity;
+      for (const n of c.names) {
+        const s = stripSuffix(n);
+        const d = editDistance(qs, s);
+        const common = [...new Set(qs)].filter((ch) => s.includes(ch)).length;
+        const score = Math.min(d, common >= 2 ? Math.max(qs.length, s.length) - common : Infinity);
+        best = Math.min(best, score);
+      }
+      return { c, best };
+    })
+    .filter((x) => x.best <= Math.max(1, Math.floor(qs.length / 2)))
+    .sort((a, b) => a.best - b.best);
+  return { kind: 'none', suggestions: dedupe(scored.map((x) => x.c)).map((c) => c.label).slice(0, opts.maxSuggestions ?? 5) };
+}
+
+function dedupe<T>(xs: NameCandidate<T>[]): NameCandidate<T>[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const k = x.label;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** "您是不是要找：A、B？" or an empty string. */
+export function suggestionText(suggestions: readonly string[]): string {
+  return suggestions.length ? `您是不是要找：${suggestions.join('、')}？` : '';
+}

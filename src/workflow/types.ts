@@ -1,0 +1,42 @@
+/** Shared vocabulary of the election plan (SPEC §2.2–2.3). */
+
+export const ROLES = ['管理员', '领导', '干部', '工作组'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const VILLAGE_TYPES = ['村', '社区'] as const;
+export type VillageType = (typeof VILLAGE_TYPES)[number];
+
+export const STAGE_STATUSES = ['未开始', '进行中', '已完成', '受阻'] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
+
+export type RegionKind = 'county' | 'township' | 'village';
+
+export interface Region {
+  id: number;
+  kind: RegionKind;
+  name: string;
+  parentId: number | null;
+}
+
+export interface Village {
+  id: number;
+  name: string;
+  type: VillageType;
+  electionDay: string | null;
+  townshipId: number;
+  township: string;
+  countyId: number;
+  county: string;
+}
+
+export interface Person {
+  id: number;
+  name: string;
+  openId: string;
+  role: Role;
+  /** County or township this person acts for; null = county-wide without a named county (admins). */
+  scopeId: number | null;
+}
+
+/** A calendar date in the campaign time zone, `YYYY-MM-DD`. */
+export type IsoDate = string;
