@@ -151,10 +151,13 @@ export async function benchKnowledge(): Promise<void> {
     const queries = Array.from({ length: LATENCY_QUERIES }, (_, i) => items[i % items.length]!.question);
     for (const q of queries.slice(0, 30)) await bigSvc.retrieve(q); // warm-up
     const lat: number[] = [];
+    const slowest = new Map<string, number>();
     for (const q of queries) {
       const t0 = performance.now();
       await bigSvc.retrieve(q);
-      lat.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      lat.push(ms);
+      slowest.set(q, Math.max(slowest.get(q) ?? 0, ms));
     }
     const baseLat: number[] = [];
     for (const q of queries) {
@@ -195,6 +198,9 @@ export async function benchKnowledge(): Promise<void> {
     const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
     console.log(
       `| 比值（本方案/基线） | | ${f2(a.ingest / b.ingest)} | ${f1(a.p50 / b.p50)} | ${f1(a.p99 / b.p99)} | ${f2(a.ev.factAccuracy / Math.max(b.ev.factAccuracy, 1e-9))} | ${f2(a.ev.citationAccuracy / Math.max(b.ev.citationAccuracy, 1e-9))} | ${f2(a.ev.abstentionAccuracy / Math.max(b.ev.abstentionAccuracy, 1e-9))} |`,
+    );
+    console.log(
+      `最慢的问题：${[...slowest].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([q, ms]) => `${q.slice(0, 16)}（${f2(ms)} ms）`).join('；')}`,
     );
     console.log(
       `复制到 ${totalChunks} 段的写入：${Math.round((replicatedChars / replicateMs) * 1000)} 字/秒（分词 + 两个 FTS5 通道 + 事务）；p99 目标 < 15 ms：${a.p99 < 15 ? '达成' : '未达成'}`,

@@ -40,7 +40,7 @@ export function pickSentences(text: string, concepts: Concept[]): string[] {
   const empty = new Set<string>();
   const scored = sentences.map((s, i) => {
     const toks = new Set(indexTokens(s));
-    return { i, s, toks, cov: coverageOf(concepts, toks, empty) };
+    return { i, s, toks, cov: coverageOf(concepts, toks, empty, s) };
   });
   const first = [...scored].sort((a, b) => b.cov.coverage - a.cov.coverage || a.i - b.i)[0]!;
   const missing = concepts.filter((c) => !first.cov.matched.includes(c.word));
@@ -48,7 +48,7 @@ export function pickSentences(text: string, concepts: Concept[]): string[] {
   if (missing.length) {
     second = scored
       .filter((x) => x.i !== first.i)
-      .map((x) => ({ x, gain: coverageOf(missing, x.toks, empty).coverage }))
+      .map((x) => ({ x, gain: coverageOf(missing, x.toks, empty, x.s).coverage }))
       .filter((y) => y.gain > 0)
       .sort((a, b) => b.gain - a.gain || a.x.i - b.x.i)[0]?.x;
   }

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { inTransaction } from '../store/db.js';
 import type { PreparedDocument } from './document.js';
@@ -58,6 +59,18 @@ const CHUNK_SELECT = `SELECT c.*, d.name AS doc_name, d.title AS doc_title, d.ve
 
 export class IndexRepo {
   constructor(private readonly db: Db) {}
+
+  private readonly statements = new Map<string, Statement>();
+
+  /** Prepared once per SQL text: the query path runs the same few statements on every question. */
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
 
   docByPath(path: string): DocRow | undefined {
     return this.db.prepare('SELECT * FROM kb_documents WHERE path = ?').get(path) as DocRow | undefined;
@@ -209,9 +222,7 @@ export class IndexRepo {
     if (tokens.length === 0) return [];
     const match = tokens.map(ftsQuote).join(' OR ');
     return (
-      this.db
-        .prepare(`SELECT rowid AS id, bm25(kb_fts, 2.0, 3.0, 1.0) AS s FROM kb_fts WHERE kb_fts MATCH ? ORDER BY s LIMIT ?`)
-        .all(match, limit) as { id: number; s: number }[]
+      this.stmt(`SELECT rowid AS id, bm25(kb_fts, 2.0, 3.0, 1.0) AS s FROM kb_fts WHERE kb_fts MATCH ? ORDER BY s LIMIT ?`).all(match, limit) as { id: number; s: number }[]
     ).map((r) => ({ id: r.id, score: -r.s }));
   }
 
@@ -220,9 +231,7 @@ export class IndexRepo {
     const parts = groups.filter((g) => g.length > 0).map((g) => `(${g.map(ftsQuote).join(' OR ')})`);
     if (parts.length < 2) return [];
     return (
-      this.db
-        .prepare(`SELECT rowid AS id, bm25(kb_fts, 2.0, 3.0, 1.0) AS s FROM kb_fts WHERE kb_fts MATCH ? ORDER BY s LIMIT ?`)
-        .all(parts.join(' AND '), limit) as { id: number; s: number }[]
+      this.stmt(`SELECT rowid AS id, bm25(kb_fts, 2.0, 3.0, 1.0) AS s FROM kb_fts WHERE kb_fts MATCH ? ORDER BY s LIMIT ?`).all(parts.join(' AND '), limit) as { id: number; s: number }[]
     ).map((r) => ({ id: r.id, score: -r.s }));
   }
 
@@ -231,9 +240,7 @@ export class IndexRepo {
     if (grams.length === 0) return [];
     const match = grams.map(ftsQuote).join(' OR ');
     return (
-      this.db
-        .prepare(`SELECT rowid AS id, bm25(kb_grams) AS s FROM kb_grams WHERE kb_grams MATCH ? ORDER BY s LIMIT ?`)
-        .all(match, limit) as { id: number; s: number }[]
+      this.stmt(`SELECT rowid AS id, bm25(kb_grams) AS s FROM kb_grams WHERE kb_grams MATCH ? ORDER BY s LIMIT ?`).all(match, limit) as { id: number; s: number }[]
     ).map((r) => ({ id: r.id, score: -r.s }));
   }
 
@@ -241,14 +248,14 @@ export class IndexRepo {
   cooccurrence(a: string, others: string[]): number {
     if (others.length === 0) return 0;
     const match = `${ftsQuote(a)} AND (${others.map(ftsQuote).join(' OR ')})`;
-    return (this.db.prepare('SELECT count(*) AS n FROM kb_fts WHERE kb_fts MATCH ?').get(match) as { n: number }).n;
+    return (this.stmt('SELECT count(*) AS n FROM kb_fts WHERE kb_fts MATCH ?').get(match) as { n: number }).n;
   }
 
   chunks(ids: number[]): Map<number, ChunkRow> {
     const out = new Map<number, ChunkRow>();
     if (ids.length === 0) return out;
-    const stmt = this.db.prepare(`${CHUNK_SELECT} WHERE c.id IN (${ids.map(() => '?').join(',')})`);
-    for (const r of stmt.all(...ids) as ChunkRow[]) out.set(r.id, r);
+    // One statement whatever the number of ids (a JSON array), so it is prepared once.
+    for (const r of this.stmt(`${CHUNK_SELECT} WHERE c.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as ChunkRow[]) out.set(r.id, r);
     return out;
   }
 
@@ -263,6 +270,23 @@ export class IndexRepo {
       m.set(r.term, r.doc);
     }
     return m;
+  }
+
+  /** The current (not superseded) article `article` (第十五条) of the law whose title holds `law`. */
+  articleId(law: string, article: string): number | null {
+    const r = this
+      .stmt(
+        `SELECT c.id FROM kb_chunks c JOIN kb_documents d ON d.id = c.doc_id
+         WHERE d.superseded_by IS NULL AND d.authority = 'primary' AND c.locator = ? AND instr(d.title, ?) > 0
+         ORDER BY c.part, d.version_date DESC LIMIT 1`,
+      )
+      .get(article, law) as { id: number } | undefined;
+    return r?.id ?? null;
+  }
+
+  /** Every passage's text (for character document frequencies). */
+  *chunkTexts(): Iterable<string> {
+    for (const r of this.db.prepare('SELECT text FROM kb_chunks').iterate() as Iterable<{ text: string }>) yield r.text;
   }
 
   chunkCount(): number {

@@ -1,6 +1,6 @@
 import { normalizeQuestion } from './normalize.js';
-import { PHRASE_REWRITES, QUESTION_STOPWORDS, synonymsOf } from './synonyms.js';
-import { charBigrams, cutWords, dictionaryPieces, isDictionaryWord, searchParts, tokenForms } from './tokenize.js';
+import { DOMAIN_TERMS, PHRASE_REWRITES, QUESTION_STOPWORDS, SYNONYM_GROUPS, synonymsOf } from './synonyms.js';
+import { charBigrams, cutWords, dictionaryPieces, isDictionaryWord, searchParts, tagOf, tokenForms } from './tokenize.js';
 
 /** Longest question text analysed; longer input is cut (a chat message is not a document). */
 export const MAX_QUERY_CHARS = 200;
@@ -11,7 +11,7 @@ export interface Alt {
   /** Search-mode parts of the token, for partial matches (村委会 → 村委, 委会). */
   parts: string[];
   credit: number;
-  via: 'word' | 'synonym' | 'typo';
+  via: 'word' | 'synonym' | 'typo' | 'part';
 }
 
 /** A content word of the question with its alternatives and weight (IDF). */
@@ -19,11 +19,20 @@ export interface Concept {
   word: string;
   alts: Alt[];
   weight: number;
+  /**
+   * The kind of answer the question asks for (期限, 数量…), matched against the passage
+   * text rather than its tokens: a passage stating a number of days answers 多少天.
+   */
+  answerType?: { name: string; pattern: RegExp };
+  /** A one-character content word (刻, 评, 补): not indexed, so matched on the passage text. */
+  char?: string;
 }
 
 export interface AnalyzedQuery {
   /** The question as searched: normalised and capped. */
   text: string;
+  /** The kind of answer asked for, when the question word says (also present as the last concept). */
+  answerType: string | null;
   concepts: Concept[];
   /** Every token the word channel searches for. */
   wordTokens: string[];
@@ -37,7 +46,16 @@ export interface VocabularyView {
   /** Indexed words of the same length as `word` that differ from it in exactly one character. */
   oneCharAway(word: string): string[];
   cooccurrence(term: string, others: string[]): number;
+  /** Number of passages whose text holds this character (for one-character content words). */
+  charDf(ch: string): number;
 }
+
+const DOMAIN_TERM_SET = new Set<string>([...DOMAIN_TERMS, ...SYNONYM_GROUPS.flat()]);
+
+/** Words in more than this share of passages are left to re-ranking (not searched in the OR query). */
+const COMMON_SHARE = 0.1;
+/** Most tokens in the OR query. */
+const MAX_WORD_TOKENS = 24;
 
 export function idf(df: number, n: number): number {
   return Math.log(1 + (n - df + 0.5) / (df + 0.5));
@@ -50,10 +68,129 @@ function altOf(token: string, credit: number, via: Alt['via']): Alt[] {
 /** Numeral + classifier (四种, 五类, 几个) and bare question words: scaffolding, not content. */
 const SCAFFOLD = /^(?:[一二三四五六七八九十几两多]+(?:种|类|个|项|条|方面|件|点)|几\p{Script=Han}?|多少\p{Script=Han}?|哪\p{Script=Han}{0,2})$/u;
 
-/** A word holding one of these is more likely a fusion of function words (能先, 人能) than a typo. */
-const FUNCTION_CHARS = /[能会要先就都还也又在了的把被给让对从到向才再吗呢吧啊不没人我你他她这那哪几多啥么咋是有]/;
+/** A word holding one of these is more likely a fusion of function words (能先, 人能, 用过, 当上) than a typo. */
+const FUNCTION_CHARS = /[能会要先就都还也又在了的把被给让对从到向才再吗呢吧啊不没人我你他她这那哪几多啥么咋是有过着上下来去得]/;
 
-const NUMBER_WORD = /^([一二三四五六七八九十百千两\d]+)(年|日|天|人|名|个|户|岁|周岁|次|月|届)?$/;
+/** One-character words too light to stand for content (verbs of doing, pro-forms, measure words). */
+const LIGHT_CHARS = /^[做干搞弄整办用叫找想看说讲问知事样种些点边面头第每各某该此其所]$/;
+
+/** Credit of a synonym that is a part of the user's word (its generic form). */
+const GENERIC_CREDIT = 0.5;
+
+/** Parts of speech of a one-character content word: verbs and nouns (刻, 评, 章), not 新, 跟. */
+const CONTENT_POS = /^(v|vn|n)$/;
+
+/** One-character words are ambiguous (补 in 补选, 补贴, 递补): they count this share of their IDF. */
+const CHAR_WEIGHT = 0.6;
+
+/**
+ * Qualifiers of a quantity (最多, 至少, 上限): they refine the answer type rather than name
+ * the topic, so they count half.
+ */
+const QUALIFIER = /^(最多|最少|至少|最长|最短|最高|最低|最大|最小|顶多|上限|下限|封顶)$/;
+
+/** A word holding a question word (由谁来, 咋搞, 啥样, 几号) asks; it does not name content. */
+const QUESTION_WORD = /[谁啥咋怎哪]|什么|多少|多久|多长|几/;
+
+/**
+ * Answer types: what the question word asks for, and what a passage answering it contains.
+ * Checked in order; the first whose question pattern matches is the question's type.
+ */
+export const ANSWER_TYPES: { name: string; ask: RegExp; pattern: RegExp }[] = [
+  {
+    name: '频次',
+    ask: /(多久|多长时间|多少天|几天|几个月|多少年|几年)[^，。？！,?!\s]{0,4}(一次|一回|一趟)|几次|多少次|几回/,
+    pattern: /每(年|季度|季|月|周|天|日|届)|[一二三四五六七八九十两\d]+次/,
+  },
+  {
+    name: '金额',
+    ask: /多少钱|几块钱|多少元|几元|多少万|[工薪]资.{0,6}多少|补贴.{0,6}多少|标准.{0,4}多少|拨多少|给多少/,
+    pattern: /\d+(\.\d+)?\s*(元|万元|块)|[一二三四五六七八九十百千万]+元/,
+  },
+  {
+    name: '日期',
+    ask: /几月几[号日]|几号|哪天|哪一天|几月份|哪个月/,
+    pattern: /\d+月\d+日|[一二三四五六七八九十]+月[一二三四五六七八九十]+日|\d{4}年\d+月/,
+  },
+  {
+    name: '期限',
+    ask: /几年|多少年|多久|多长时间|几天|多少天|几日|几个月|多少个月|什么时候|啥时候|何时|到啥时|到什么时/,
+    pattern: /[一二三四五六七八九十两\d]+(年|日|天|个月|周岁)|届满|之前|以前|之日起|日内|当场|及时|随时/,
+  },
+  {
+    name: '数量',
+    ask: /多少|几个|几名|几人|几户|几票|几类|几种|几项|几成|占比|比例|几/,
+    pattern: /过半数|半数|[一二三四五六七八九十百\d]+分之[一二三四五六七八九十\d]+|\d+(\.\d+)?(%|pct)|[一二三四五六七八九十百千两\d]+(人|名|户|票|个|项|类|种|条|阶段)|以上|以下|不得少于|多于|至[一二三四五六七八九十百\d]/,
+  },
+];
+
+/** Weight of the answer-type concept, as a share of the mean weight of the question's words. */
+export const ANSWER_TYPE_SHARE = 0.5;
+
+export function answerTypeOf(text: string): (typeof ANSWER_TYPES)[number] | null {
+  return ANSWER_TYPES.find((t) => t.ask.test(text)) ?? null;
+}
+
+let abbreviationTerms: string[] | null = null;
+
+function abbreviationOf(run: string): { len: number; term: string } | null {
+  abbreviationTerms ??= [...new Set([...DOMAIN_TERMS, ...SYNONYM_GROUPS.flat()])].filter((t) => /^\p{Script=Han}{4,12}$/u.test(t));
+  const chars = Array.from(run);
+  for (let len = Math.min(6, chars.length); len >= 3; len--) {
+    const s = chars.slice(0, len).join('');
+    for (const t of abbreviationTerms) {
+      const tc = Array.from(t);
+      if (tc[0] !== chars[0] || tc.length <= len || tc.length > 2 * len || t.includes(s)) continue;
+      let k = 0;
+      let last = -1;
+      for (let j = 0; j < tc.length && k < len; j++) if (tc[j] === chars[k]) (k++, (last = j));
+      if (k === len && last >= tc.length - 2) return { len, term: t };
+    }
+  }
+  return null;
+}
+
+/**
+ * Abbreviations of domain terms (先审后换 → 先审计后换届, 双考双回 → 双考核双回头). Only where
+ * the question has no known words: a run of single characters and words neither the index
+ * nor the domain dictionary holds (two-character ones even if the general dictionary does),
+ * of 3–6 characters, whose characters appear in order in a dictionary term
+ * of at most twice its length that starts with the same character and ends within two
+ * characters of the run's last one. Returns the segments with such runs replaced.
+ */
+export function expandAbbreviations(segments: string[], indexed: (w: string) => boolean = () => false): string[] {
+  const loose = (w: string) =>
+    /^\p{Script=Han}+$/u.test(w) && (Array.from(w).length === 1 || (!DOMAIN_TERM_SET.has(w) && !indexed(w) && (!isDictionaryWord(w) || w.length <= 2)));
+  const out: string[] = [];
+  for (let i = 0; i < segments.length; ) {
+    if (!loose(segments[i]!)) {
+      out.push(segments[i++]!);
+      continue;
+    }
+    let j = i;
+    while (j < segments.length && loose(segments[j]!)) j++;
+    const run = segments.slice(i, j).join('');
+    const chars = Array.from(run);
+    let hitAny = false;
+    let rest = '';
+    for (let k = 0; k < chars.length; ) {
+      const hit = chars.length - k >= 3 ? abbreviationOf(chars.slice(k).join('')) : null;
+      if (hit) {
+        if (rest) out.push(...cutWords(rest));
+        rest = '';
+        out.push(hit.term);
+        hitAny = true;
+        k += hit.len;
+      } else rest += chars[k++];
+    }
+    if (!hitAny) out.push(...segments.slice(i, j));
+    else if (rest) out.push(...cutWords(rest));
+    i = j;
+  }
+  return out;
+}
+
+const NUMBER_WORD = /^([一二三四五六七八九十百千两\d]+)个?(年|日|天|人|名|个|户|岁|周岁|次|月|届)?$/;
 
 /** Document frequency of an alternative: the word itself, or, when the index splits it, its rarest part. */
 export function altDf(a: Alt, vocab: VocabularyView): number {
@@ -78,25 +215,34 @@ function typoCorrection(word: string, concepts: Concept[], rest: string[], vocab
 
 export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQuery {
   const text = normalizeQuestion(raw, MAX_QUERY_CHARS);
-  let rewritten = text;
+  const answerType = answerTypeOf(text);
+  // A-not-A questions (管不管, 变不变, 违不违反, 有没有) ask whether A: keep A.
+  let rewritten = text.replace(/(\p{Script=Han})[不没]\1/gu, '$1');
   for (const [re, rep] of PHRASE_REWRITES) rewritten = rewritten.replace(re, rep);
 
   const seen = new Set<string>();
   const concepts: Concept[] = [];
   const n = Math.max(vocab.size, 1);
   const maxIdf = idf(0, n);
-  const queue = cutWords(rewritten).map((w) => ({ word: w.toLowerCase(), split: false }));
+  const queue = expandAbbreviations(cutWords(rewritten), (w) => vocab.df(w) > 0).map((w) => ({ word: w.toLowerCase(), split: false }));
   while (queue.length) {
     const { word, split } = queue.shift()!;
     if (seen.has(word) || QUESTION_STOPWORDS.has(word) || SCAFFOLD.test(word)) continue;
+    if (QUESTION_WORD.test(word) && synonymsOf(word).length === 0 && !DOMAIN_TERM_SET.has(word)) continue;
     if (!/[\p{L}\p{N}]/u.test(word)) continue;
     seen.add(word);
     const syns = synonymsOf(word);
     const single = /^\p{Script=Han}$/u.test(word);
-    // A single character is not indexed; it only counts through a synonym (住 → 居住).
-    if (single && syns.length === 0) continue;
+    // A single character is not indexed; it counts through a synonym (住 → 居住), or, when
+    // it is a content word the question hinges on (刻, 评, 补), on the passage text.
+    if (single && syns.length === 0) {
+      if (!LIGHT_CHARS.test(word) && !FUNCTION_CHARS.test(word) && CONTENT_POS.test(tagOf(word))) concepts.push({ word, alts: [], weight: 0, char: word });
+      continue;
+    }
     const alts: Alt[] = single ? [] : altOf(word, 1, 'word');
-    for (const s of syns) if (!/^\p{Script=Han}$/u.test(s)) alts.push(...altOf(s, 0.8, 'synonym'));
+    // A synonym that is part of the word is its generic form (村民代表 → 代表, 四必查 → 必查):
+    // it counts less, or every 代表 would pass for a 村民代表.
+    for (const s of syns) if (!/^\p{Script=Han}$/u.test(s)) alts.push(...altOf(s, word.includes(s) ? GENERIC_CREDIT : 0.8, 'synonym'));
     if (alts.length === 0) continue;
     const han = /^\p{Script=Han}{2,6}$/u.test(word);
     if (han && syns.length === 0 && vocab.df(word) === 0 && !isDictionaryWord(word)) {
@@ -114,29 +260,57 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
         }
       }
     }
+    if (han && word.length >= 3 && vocab.df(word) === 0 && alts.every((a) => altDf(a, vocab) === 0)) {
+      // A compound the index never saw whole (请客吃饭, 乡镇政府): its known parts of two or
+      // more characters stand for it, each at part credit.
+      for (const p of searchParts(word)) if (p !== word && p.length >= 2 && vocab.df(p) > 0) alts.push({ token: p, parts: [], credit: 0.7, via: 'part' });
+    }
     concepts.push({ word, alts, weight: 0 });
   }
 
   // Weights: the IDF of the user's own word, or of the spelling the index knows; a
   // word the index has never seen counts as rare (it may be what the library lacks).
+  let unseen = 0;
   for (const c of concepts) {
+    if (c.char) {
+      const d = vocab.charDf(c.char);
+      // A character most passages hold says little; one no passage holds is unseen like a word.
+      c.weight = d > 0 ? CHAR_WEIGHT * idf(d, n) : maxIdf / ++unseen;
+      continue;
+    }
     const dfs = c.alts.map((a) => altDf(a, vocab)).filter((d) => d > 0);
     const directDf = c.alts[0] ? altDf(c.alts[0], vocab) : 0;
     const df = directDf > 0 ? directDf : dfs.length ? Math.max(...dfs) : 0;
     c.weight = df > 0 ? idf(df, n) : maxIdf;
     // A quantity the user states (住了两年) is their situation, not a term the library must contain.
     if (df === 0 && NUMBER_WORD.test(c.word)) c.weight *= 0.3;
+    else if (QUALIFIER.test(c.word)) c.weight *= 0.5;
+    else if (df === 0) {
+      // The first word the index never saw may be what the library lacks (工资, 宽带); each
+      // further one is more likely phrasing (天天, 上门, 倒霉 in a long message): 1, 1/2, 1/3…
+      unseen++;
+      c.weight /= unseen;
+    }
+  }
+  // The answer type counts like an average content word: a passage holding the kind of
+  // fact asked for (a number of days, a share of voters) answers better than one that
+  // only names the topic; a library that never states such a fact (工资多少钱) covers less.
+  if (answerType && concepts.length > 0) {
+    const mean = concepts.reduce((s2, c) => s2 + c.weight, 0) / concepts.length;
+    concepts.push({ word: `#${answerType.name}`, alts: [], weight: ANSWER_TYPE_SHARE * mean, answerType: { name: answerType.name, pattern: answerType.pattern } });
   }
 
   // Search tokens: each spelling the index knows (or, when it splits a phrase, its parts).
   // Words in a fifth or more of all passages are left to the re-ranking: in an OR query
   // they only make the engine score most of the index.
   const wordTokens = new Set<string>();
-  const common = Math.max(50, n * 0.2);
+  const common = Math.max(50, n * COMMON_SHARE);
   for (const c of concepts)
     for (const a of c.alts) {
       const toks = vocab.df(a.token) > 0 ? [a.token] : a.parts;
       for (const t of toks) if (vocab.df(t) > 0 && vocab.df(t) <= common) wordTokens.add(t);
     }
-  return { text, concepts, wordTokens: [...wordTokens].slice(0, 120), grams: [...new Set(charBigrams(text))].slice(0, 40) };
+  // The OR query's cost grows with the postings it reads: the rarest tokens are searched.
+  const searched = [...wordTokens].sort((a, b) => vocab.df(a) - vocab.df(b)).slice(0, MAX_WORD_TOKENS);
+  return { text, answerType: answerType?.name ?? null, concepts, wordTokens: searched, grams: [...new Set(charBigrams(text))].slice(0, 40) };
 }

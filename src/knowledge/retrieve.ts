@@ -2,6 +2,8 @@ import type { ChunkRow, IndexRepo } from './index-repo.js';
 import { reciprocalRankFusion } from './fuse.js';
 import { altDf, analyzeQuestion, type AnalyzedQuery, type Concept } from './query.js';
 import { Vocabulary } from './vocabulary.js';
+import { charBigrams } from './tokenize.js';
+import { DOMAIN_TERMS, SYNONYM_GROUPS } from './synonyms.js';
 
 /** A dense retriever (embeddings); optional. */
 export interface VectorSearch {
@@ -28,36 +30,128 @@ export interface Retrieval {
   passages: Passage[];
 }
 
-const WORD_LIMIT = 50;
+const WORD_LIMIT = 40;
 const CONJUNCTIVE_LIMIT = 30;
 const GRAM_LIMIT = 30;
 const VECTOR_LIMIT = 30;
-/** Weight of coverage against fused rank in the final score. */
-const COVERAGE_WEIGHT = 0.7;
+/** Most bigrams searched in the bigram channel. */
+const MAX_GRAMS = 16;
+/** Conjunctive hits from which the word channel counts as confident (no bigram search). */
+const CONFIDENT_HITS = 5;
+/** Weights in the final score: coverage, best-sentence coverage; the rest is the fused rank. */
+const COVERAGE_WEIGHT = 0.6;
+const SENTENCE_WEIGHT = 0.15;
 const GUIDE_FACTOR = 0.85;
+/** Passages within this share of the best coverage get the sentence measure. */
+const SENTENCE_FROM = 0.6;
+/** Guide passages this high in the ranking bring up the articles they cite. */
+const PROMOTE_FROM_TOP = 5;
+/** A cited article is promoted only when it covers at least this share of what the guide passage covers. */
+const CITED_MIN_COVERAGE = 0.5;
+
+/** 《村民委员会组织法》第十一条、第十二条 → one reference per article. */
+export function citedArticles(text: string): { law: string; article: string }[] {
+  const out: { law: string; article: string }[] = [];
+  for (const m of text.matchAll(/《([^》]{2,40})》((?:第[一二三四五六七八九十百零]+条[、和及与，,]?)+)/g)) {
+    const law = m[1]!.replace(/^中华人民共和国/, '');
+    for (const a of m[2]!.match(/第[一二三四五六七八九十百零]+条/g) ?? []) out.push({ law, article: a });
+  }
+  return out;
+}
+
+/**
+ * The best single sentence's coverage: how much of the question one sentence of the
+ * passage holds (a proximity measure). Tokens count for a sentence when its text holds them.
+ */
+export function sentenceCoverage(concepts: Concept[], text: string, body: Set<string>): number {
+  const sentences = text.split(/(?<=[。；！？\n])/);
+  if (sentences.length <= 1) return coverageOf(concepts, body, EMPTY, text).coverage;
+  // Only the question's own spellings (and their parts) can count: test those, not every token.
+  const toks = [...new Set(concepts.flatMap((c) => c.alts.flatMap((a) => [a.token, ...a.parts])))].filter((t) => body.has(t));
+  let best = 0;
+  for (const s of sentences) {
+    if (s.length < 4) continue;
+    const present = new Set(toks.filter((t) => t && s.includes(t)));
+    const c = coverageOf(concepts, present, EMPTY, s).coverage;
+    if (c > best) best = c;
+  }
+  return best;
+}
+
+const EMPTY = new Set<string>();
+
+const tokenCache = new WeakMap<AnalyzedQuery, string[]>();
+
+/** Every spelling of the question's concepts and their parts (what coverage can match). */
+function queryTokens(q: AnalyzedQuery): string[] {
+  let t = tokenCache.get(q);
+  if (!t) {
+    t = [...new Set(q.concepts.flatMap((c) => c.alts.flatMap((a) => [a.token, ...a.parts])))].filter(Boolean);
+    tokenCache.set(q, t);
+  }
+  return t;
+}
+
+/** Passages with the same text (a document loaded twice under two names, copies) keep their best. */
+export function dedupe(passages: Passage[]): Passage[] {
+  const seen = new Set<string>();
+  return passages.filter((p) => {
+    const key = p.chunk.text.replace(/[\s\p{P}]/gu, '');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+let extensions: Map<string, string[]> | null = null;
+
+/**
+ * True when every occurrence of `token` in `text` begins a longer domain term (村民代表 in
+ * 村民代表会议, 村委会 in 村委会主任). Chinese compounds put the head last, so a longer
+ * term starting with the word names something else; a term ending with it (选举委员会 in
+ * 村民选举委员会) is the same thing made specific and is not affected.
+ */
+export function onlyAsLongerHead(token: string, text: string): boolean {
+  if (!extensions) {
+    const terms = [...new Set([...DOMAIN_TERMS, ...SYNONYM_GROUPS.flat()])];
+    extensions = new Map();
+    for (const t of terms)
+      for (const longer of terms) if (longer.length > t.length && longer.startsWith(t)) extensions.set(t, [...(extensions.get(t) ?? []), longer]);
+  }
+  const longer = extensions.get(token);
+  if (!longer || !text.includes(token)) return false;
+  let rest = text;
+  for (const l of longer.sort((x, y) => y.length - x.length)) rest = rest.split(l).join('|');
+  return !rest.includes(token);
+}
+
+const FUNCTION_EDGE = /^[不没未非无可应须必将已再也都还就]$/;
 
 /** How well a passage's tokens cover one concept: 1 for its own word, less for synonyms, parts, or the title only. */
-export function conceptMatch(c: Concept, body: Set<string>, title: Set<string>): number {
+export function conceptMatch(c: Concept, body: Set<string>, title: Set<string>, text = ''): number {
+  if (c.answerType) return c.answerType.pattern.test(text) ? 1 : 0;
+  if (c.char) return text.includes(c.char) ? 1 : 0;
   let best = 0;
   for (const a of c.alts) {
     let m = 0;
-    if (body.has(a.token)) m = a.credit;
+    if (body.has(a.token)) m = text && onlyAsLongerHead(a.token, text) ? 0.5 * a.credit : a.credit;
     else if (a.parts.length >= 2 && a.parts.every((p) => body.has(p))) m = 0.7 * a.credit;
-    // A phrase the index splits (不超过 → 超过): its one long part stands for it.
-    else if (a.parts.length === 1 && a.parts[0]!.length >= a.token.length - 1 && body.has(a.parts[0]!)) m = 0.7 * a.credit;
+    // A phrase the index splits (不超过 → 超过): its one long part stands for it when what
+    // is left is a function character (投票站 is not 投票).
+    else if (a.parts.length === 1 && a.parts[0]!.length === a.token.length - 1 && FUNCTION_EDGE.test(a.token.replace(a.parts[0]!, '')) && body.has(a.parts[0]!)) m = 0.7 * a.credit;
     else if (title.has(a.token)) m = 0.6 * a.credit;
     if (m > best) best = m;
   }
   return best;
 }
 
-export function coverageOf(concepts: Concept[], body: Set<string>, title: Set<string>): { coverage: number; matched: string[] } {
+export function coverageOf(concepts: Concept[], body: Set<string>, title: Set<string>, text = ''): { coverage: number; matched: string[] } {
   let total = 0;
   let got = 0;
   const matched: string[] = [];
   for (const c of concepts) {
     total += c.weight;
-    const m = conceptMatch(c, body, title);
+    const m = conceptMatch(c, body, title, text);
     if (m > 0) matched.push(c.word);
     got += c.weight * m;
   }
@@ -77,6 +171,7 @@ export class Retriever {
   invalidate(): void {
     this.vocab = null;
     this.titleCache.clear();
+    this.articleIds.clear();
   }
 
   vocabulary(): Vocabulary {
@@ -95,7 +190,7 @@ export class Retriever {
     const disjunctive = this.repo.searchWords(query.wordTokens, WORD_LIMIT);
     // The four most informative concepts bound the conjunctive query's cost.
     const vocab = this.vocabulary();
-    const byWeight = [...query.concepts].sort((a, b) => b.weight - a.weight).slice(0, 4);
+    const byWeight = query.concepts.filter((c) => !c.answerType && !c.char).sort((a, b) => b.weight - a.weight).slice(0, 4);
     let conjunctive: { id: number; score: number }[] = [];
     for (let keep = byWeight.length; keep >= Math.max(2, byWeight.length - 1) && conjunctive.length === 0; keep--) {
       const groups = byWeight
@@ -108,8 +203,14 @@ export class Retriever {
     const word = [...conjunctive, ...disjunctive.filter((h) => !first.has(h.id))];
     // The bigram channel is the fallback for what words miss (typos, odd segmentation):
     // it runs when a concept has no spelling the index knows, or words found little.
-    const unknown = query.concepts.some((c) => c.alts.every((a) => altDf(a, vocab) === 0));
-    const gram = unknown || word.length < 10 ? this.repo.searchGrams(query.grams, GRAM_LIMIT) : [];
+    const unknownWords = query.concepts.filter((c) => !c.answerType && !c.char && c.alts.every((a) => altDf(a, vocab) === 0)).map((c) => c.word);
+    // When the conjunctive query already found passages holding the known concepts, the
+    // word channel is confident and the bigram channel is skipped. When it runs for words
+    // the index does not know, it searches their bigrams only (the gap words left), which
+    // also keeps its cost down; when words found little, the question's first bigrams.
+    let gram: { id: number; score: number }[] = [];
+    if (word.length < 10) gram = this.repo.searchGrams(query.grams.slice(0, MAX_GRAMS), GRAM_LIMIT);
+    else if (unknownWords.length && conjunctive.length < CONFIDENT_HITS) gram = this.repo.searchGrams(charBigrams(unknownWords.join(' ')).slice(0, MAX_GRAMS), GRAM_LIMIT);
     let vector: { id: number; score: number }[] = [];
     if (this.vectors && query.text) vector = await this.vectors.search(query.text, VECTOR_LIMIT).catch(() => []);
 
@@ -117,31 +218,90 @@ export class Retriever {
     const fused = reciprocalRankFusion({ word: word.map((h) => h.id), gram: gram.map((h) => h.id), vector: vector.map((h) => h.id) });
     const chunks = this.repo.chunks([...fused.keys()]);
     const maxFused = Math.max(...fused.values(), 1e-9);
+    const fusedOf = (p: Passage) => (fused.get(p.chunk.id) ?? 0) / maxFused;
+    const rankIn = new Map<Channel, Map<number, number>>();
+    for (const ch of ['word', 'gram', 'vector'] as Channel[]) rankIn.set(ch, new Map(channels[ch].map((h, i) => [h.id, i])));
 
-    const passages: Passage[] = [];
+    const scored: Passage[] = [];
     for (const [id, f] of fused) {
       const chunk = chunks.get(id);
       if (!chunk) continue;
       const superseded = chunk.doc_superseded === 1;
       if (superseded && !opts.includeSuperseded) continue;
-      const body = new Set(`${chunk.tokens} ${chunk.head_tokens}`.split(' '));
-      const { coverage, matched } = coverageOf(query.concepts, body, this.titleTokens(chunk.doc_title_tokens));
       const ranks: Passage['ranks'] = {};
       const channelScores: Passage['channelScores'] = {};
       for (const ch of ['word', 'gram', 'vector'] as Channel[]) {
-        const i = channels[ch].findIndex((h) => h.id === id);
-        if (i >= 0) {
+        const i = rankIn.get(ch)!.get(id);
+        if (i !== undefined) {
           ranks[ch] = i + 1;
           channelScores[ch] = channels[ch][i]!.score;
         }
       }
-      const base = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * (f / maxFused);
-      // Primary texts outrank a guide that restates them; the guide still answers when nothing else does.
-      const score = chunk.doc_authority === 'guide' ? base * GUIDE_FACTOR : base;
-      passages.push({ chunk, score, coverage, ranks, channelScores, matched, superseded });
+      scored.push(this.score(query, chunk, f / maxFused, { ranks, channelScores, superseded }, Infinity));
     }
-    passages.sort((a, b) => b.score - a.score || a.chunk.id - b.chunk.id);
+    // The sentence measure only reorders passages close to the best coverage: computed for those.
+    const bestCoverage = Math.max(0, ...scored.map((p) => p.coverage));
+    for (let i = 0; i < scored.length; i++) {
+      const p = scored[i]!;
+      if (p.coverage > 0 && p.coverage >= bestCoverage * SENTENCE_FROM) scored[i] = this.score(query, p.chunk, fusedOf(p), p, 0);
+    }
+    scored.sort((a, b) => b.score - a.score || a.chunk.id - b.chunk.id);
+    const passages = this.promoteCitedArticles(query, dedupe(scored.slice(0, Math.max(limit * 3, 24))));
     return { query, passages: passages.slice(0, limit) };
+  }
+
+  /**
+   * Final score of one passage: coverage of the question, coverage by its best single
+   * sentence (the question's words close together: 村民代表的任期 beats 村民代表会议 … 任期),
+   * fused channel rank. Guides are scaled down so the primary text they restate comes first.
+   */
+  private score(query: AnalyzedQuery, chunk: ChunkRow, fusedShare: number, extra: Pick<Passage, 'ranks' | 'channelScores' | 'superseded'>, minCoverage = 0): Passage {
+    // Only the question's spellings can match: test those against the passage's tokens.
+    const padded = ` ${chunk.tokens} ${chunk.head_tokens} `;
+    const body = new Set(queryTokens(query).filter((t) => padded.includes(` ${t} `)));
+    const { coverage, matched } = coverageOf(query.concepts, body, this.titleTokens(chunk.doc_title_tokens), chunk.text);
+    const sentence = coverage >= minCoverage ? sentenceCoverage(query.concepts, chunk.text, body) : 0;
+    const base = COVERAGE_WEIGHT * coverage + SENTENCE_WEIGHT * sentence + (1 - COVERAGE_WEIGHT - SENTENCE_WEIGHT) * fusedShare;
+    const score = chunk.doc_authority === 'guide' ? base * GUIDE_FACTOR : base;
+    return { chunk, score, coverage, matched, ...extra };
+  }
+
+  /**
+   * A guide restates articles and names them (依据：《村民委员会组织法》第十五条). When a guide
+   * passage ranks, the articles it cites are placed right above it (fetched if retrieval
+   * missed them): the law is what an answer quotes; the guide may be quoted after it.
+   */
+  private promoteCitedArticles(query: AnalyzedQuery, passages: Passage[]): Passage[] {
+    const out = [...passages];
+    for (const g of passages.slice(0, PROMOTE_FROM_TOP)) {
+      if (g.chunk.doc_authority !== 'guide') continue;
+      const cited: Passage[] = [];
+      for (const ref of citedArticles(g.chunk.text)) {
+        const id = this.articleId(ref.law, ref.article);
+        if (id === null || id === g.chunk.id) continue;
+        let p = out.find((x) => x.chunk.id === id);
+        if (!p) {
+          const chunk = this.repo.chunks([id]).get(id);
+          if (!chunk) continue;
+          p = this.score(query, chunk, 0, { ranks: {}, channelScores: {}, superseded: false });
+          out.push(p);
+        }
+        cited.push(p);
+      }
+      // Among several cited articles, the one covering the question better goes first.
+      const guideBase = g.score / GUIDE_FACTOR;
+      for (const p of cited) if (p.score < guideBase && p.coverage >= g.coverage * CITED_MIN_COVERAGE) p.score = guideBase + 1e-3 * p.coverage;
+    }
+    out.sort((a, b) => b.score - a.score || a.chunk.id - b.chunk.id);
+    return out;
+  }
+
+  private readonly articleIds = new Map<string, number | null>();
+
+  private articleId(law: string, article: string): number | null {
+    const key = `${law}\u0000${article}`;
+    if (!this.articleIds.has(key)) this.articleIds.set(key, this.repo.articleId(law, article));
+    return this.articleIds.get(key)!;
   }
 
   private titleTokens(s: string): Set<string> {

@@ -97,7 +97,7 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
 
   async function retrieve(question: string, opts: { limit?: number; includeSuperseded?: boolean } = {}) {
     const r = await retriever.retrieve(question, opts);
-    return { ...r, decision: decideAbstention(r.query.concepts.length, r.passages) };
+    return { ...r, decision: decideAbstention(r.query.concepts.length, r.passages, undefined, r.query.concepts) };
   }
 
   const service: KnowledgeAdmin = {

@@ -79,6 +79,11 @@ export function isDictionaryWord(word: string): boolean {
   return getJieba().cut(word, false).length === 1;
 }
 
+/** Part of speech the dictionary gives a word on its own (v, n, p…). */
+export function tagOf(word: string): string {
+  return getJieba().tag(word, false)[0]?.tag ?? '';
+}
+
 /** Dictionary-only segmentation of a word the HMM invented (人能 → 人 / 能). */
 export function dictionaryPieces(word: string): string[] {
   return getJieba().cut(word, false);

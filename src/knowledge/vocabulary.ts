@@ -39,6 +39,18 @@ export class Vocabulary implements VocabularyView {
     return [...out].sort((a, b) => this.df(b) - this.df(a)).slice(0, 12);
   }
 
+  private chars: Map<string, number> | null = null;
+
+  /** Passages holding a character; counted once over all passage texts on first use. */
+  charDf(ch: string): number {
+    if (!this.chars) {
+      const m = new Map<string, number>();
+      for (const text of this.repo.chunkTexts()) for (const c of new Set(text)) m.set(c, (m.get(c) ?? 0) + 1);
+      this.chars = m;
+    }
+    return this.chars.get(ch) ?? 0;
+  }
+
   cooccurrence(term: string, others: string[]): number {
     return this.repo.cooccurrence(term, others.slice(0, 30));
   }
