@@ -23,6 +23,7 @@ import { createFeedbackAction, createQaEntry } from './handlers/qa.js';
 import { createKnowledgeService, type KnowledgeAdmin } from './knowledge/service.js';
 import type { WorkflowDeps } from './handlers/workflow/services.js';
 import { registerWorkflow } from './workflow/register.js';
+import { registerReminders, type ReminderSystem } from './workflow/reminders/register.js';
 import type { EventHandler } from './bot/dispatcher.js';
 import { openDb, type Db } from './store/db.js';
 import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   transport?: Transport;
   /** Don't start the long-connection client even in ws mode (CLI). */
   noReceiver?: boolean;
+  /** Don't start background services such as the scheduler (CLI, tests that tick by hand). */
+  noServices?: boolean;
   /** Index the bundled pack and KNOWLEDGE_DIR at start (default true; most tests don't need it). */
   ingestAtStart?: boolean;
   /** Outbox send loop options (tests shorten the poll). */
@@ -67,6 +70,8 @@ export class Runtime {
   readonly knowledge: KnowledgeAdmin;
   /** The election plan: roster, stages, talks, risks, structure (src/workflow). */
   readonly workflow: WorkflowDeps;
+  /** Reminders and the scheduler that plans them (and the digests). */
+  readonly reminders: ReminderSystem;
   /** Files sent to the bot (roster workbooks); set by the workflow. */
   fileHandler?: EventHandler;
   readonly larkClient?: lark.Client;
@@ -74,6 +79,8 @@ export class Runtime {
   /** Who is who; the roster (src/workflow) replaces the admin-list default with one that knows roles and scopes. */
   actorResolver: ActorResolver;
   private ws?: WsReceiver;
+  /** Background services started with the runtime and stopped before it closes (the scheduler). */
+  private readonly services: { start(): void; stop(): Promise<void> }[] = [];
   private pruneTimer?: NodeJS.Timeout;
   private started = false;
   private ready = false;
@@ -121,6 +128,7 @@ export class Runtime {
     this.knowledge = createKnowledgeService({ db: this.db, config: this.config, logger: this.logger.child({ component: 'kb' }) });
     this.registerHandlers();
     this.workflow = registerWorkflow(this, { qaAvailable: () => true });
+    this.reminders = registerReminders(this);
   }
 
   private registerHandlers(): void {
@@ -153,6 +161,11 @@ export class Runtime {
     });
   }
 
+  addService(s: { start(): void; stop(): Promise<void> }): void {
+    this.services.push(s);
+    if (this.started && !this.opts.noServices) s.start();
+  }
+
   /** Starts sending, resumes unfinished work, and (ws mode) opens the long connection. */
   async start(): Promise<void> {
     if (this.started) return;
@@ -178,6 +191,7 @@ export class Runtime {
         this.logger.error({ err: (e as Error).message }, 'could not fetch the bot open_id (GET /open-apis/bot/v3/info)');
       }
     }
+    if (!this.opts.noServices) for (const s of this.services) s.start();
     if (this.config.lark.eventMode === 'ws' && !this.config.offline && !this.opts.noReceiver) {
       this.ws = startWsReceiver(this.config, this.intake, this.logger);
     }
@@ -199,6 +213,7 @@ export class Runtime {
     this.ready = false;
     this.ws?.close();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await Promise.all(this.services.map((s) => s.stop()));
     await this.intake.idle();
     const flushMs = opts.flushMs ?? 5000;
     if (flushMs > 0) {

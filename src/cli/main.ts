@@ -6,6 +6,7 @@ import { registerDbCommands } from './db.js';
 import { registerKbCommands } from './kb.js';
 import { registerImportCommands } from './import.js';
 import { registerProgressCommand } from './progress.js';
+import { registerReminderCommands } from './reminders.js';
 
 const program = new Command()
   .name('huanjie')
@@ -17,6 +18,7 @@ registerDbCommands(program);
 registerKbCommands(program);
 registerImportCommands(program);
 registerProgressCommand(program);
+registerReminderCommands(program);
 
 try {
   await program.parseAsync(process.argv);

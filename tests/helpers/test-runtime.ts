@@ -34,7 +34,7 @@ export function tempDir(prefix = 'hj-test-'): string {
  * at the fake Lark Open Platform when one is given (offline otherwise).
  */
 export async function startTestRuntime(
-  opts: { fake?: FakeLark; env?: Record<string, string>; clock?: Clock; dir?: string; start?: boolean; pollMs?: number; ingest?: boolean } = {},
+  opts: { fake?: FakeLark; env?: Record<string, string>; clock?: Clock; dir?: string; start?: boolean; pollMs?: number; ingest?: boolean; services?: boolean } = {},
 ): Promise<TestEnv> {
   const dir = opts.dir ?? tempDir();
   const env: Record<string, string> = {
@@ -63,6 +63,8 @@ export async function startTestRuntime(
     clock: opts.clock,
     worker: { pollMs: opts.pollMs ?? 50, backoffBaseMs: 100 },
     ingestAtStart: opts.ingest ?? false,
+    // The scheduler's minute tick runs on real time; tests drive it by hand with an injected clock.
+    noServices: !(opts.services ?? false),
   });
   const app = await buildApp(rt);
   await app.ready();

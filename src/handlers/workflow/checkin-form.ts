@@ -26,7 +26,8 @@ const MAX_VILLAGE_OPTIONS = 100;
 const option = (text: string, value: string) => ({ text: { tag: 'plain_text', content: text }, value });
 const placeholder = (content: string) => ({ tag: 'plain_text', content });
 
-export function buildCheckinForm(ctx: WorkflowContext, p: Principal): Card {
+/** `prefill` (from a reminder's 已完成 button) selects the village and stage and proposes 已完成. */
+export function buildCheckinForm(ctx: WorkflowContext, p: Principal, prefill?: { villageId: number; stageKey: string }): Card {
   const villages = villagesOf(ctx, p).filter((v) => canWriteVillage(p, v));
   if (!villages.length) {
     return card({ title: '提交进度', template: 'grey', elements: [md('花名册中还没有分配给您的村(社区)，无法提交进度。如有疑问请联系换届办。')] });
@@ -51,9 +52,24 @@ export function buildCheckinForm(ctx: WorkflowContext, p: Principal): Card {
         required: true,
         placeholder: placeholder('村(社区)'),
         options: shown.map((v) => option((counts.get(v.name) ?? 0) > 1 ? `${v.township}${v.name}` : v.name, String(v.id))),
+        ...(prefill && shown.some((v) => v.id === prefill.villageId) ? { initial_option: String(prefill.villageId) } : {}),
       },
-      { tag: 'select_static', name: 'stage', required: true, placeholder: placeholder('阶段'), options: stageOptions },
-      { tag: 'select_static', name: 'status', required: true, placeholder: placeholder('状态'), options: STAGE_STATUSES.map((s) => option(s, s)) },
+      {
+        tag: 'select_static',
+        name: 'stage',
+        required: true,
+        placeholder: placeholder('阶段'),
+        options: stageOptions,
+        ...(prefill && stageOptions.some((o) => o.value === prefill.stageKey) ? { initial_option: prefill.stageKey } : {}),
+      },
+      {
+        tag: 'select_static',
+        name: 'status',
+        required: true,
+        placeholder: placeholder('状态'),
+        options: STAGE_STATUSES.map((s) => option(s, s)),
+        ...(prefill ? { initial_option: '已完成' } : {}),
+      },
       { tag: 'date_picker', name: 'date', required: false, placeholder: placeholder('完成日期（默认今天）') },
       { tag: 'input', name: 'note', required: false, max_length: 500, placeholder: placeholder('备注（选填）') },
       {

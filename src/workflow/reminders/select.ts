@@ -1,0 +1,87 @@
+import type { IsoDate, Person } from '../types.js';
+import { overdueDays, type OpenItem } from './open-items.js';
+
+/**
+ * Who is told what on a given day (SPEC §2.2, issue 5):
+ * - a reminder 3 days before, 1 day before and on the due day, and each day while overdue;
+ * - an escalation to the township's leaders on the day an item becomes 2 days overdue
+ *   (the county's leaders when the township has none);
+ * - one message per person per day listing all their items;
+ * - snoozed items are left out until the snooze ends.
+ */
+export const REMIND_DAYS_BEFORE = [3, 1, 0] as const;
+export const ESCALATE_AFTER_DAYS = 2;
+
+export interface ReminderItem {
+  key: string;
+  kind: 'stage' | 'talk';
+  villageId: number | null;
+  village: string;
+  township: string;
+  what: string;
+  stageKey?: string;
+  talkId?: number;
+  due: IsoDate;
+  overdueDays: number;
+  /** For escalations: who is responsible. */
+  responsible?: string[];
+}
+
+export interface PlannedMessage {
+  kind: 'reminder' | 'escalation';
+  to: Person;
+  items: ReminderItem[];
+}
+
+export interface Leaders {
+  /** Leaders of a township (role 领导 with that township as scope). */
+  ofTownship(townshipId: number): Person[];
+  ofCounty(countyId: number): Person[];
+}
+
+/** `snoozed(openId, itemKey)` → the day reminders resume, or undefined. */
+export type SnoozeLookup = (openId: string, itemKey: string) => IsoDate | undefined;
+
+export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders: Leaders, snoozed: SnoozeLookup): PlannedMessage[] {
+  const reminders = new Map<number, PlannedMessage>();
+  const escalations = new Map<number, PlannedMessage>();
+  const add = (map: Map<number, PlannedMessage>, kind: PlannedMessage['kind'], to: Person, item: ReminderItem) => {
+    let m = map.get(to.id);
+    if (!m) map.set(to.id, (m = { kind, to, items: [] }));
+    m.items.push(item);
+  };
+  for (const it of items) {
+    const late = overdueDays(it, day);
+    const remind = late > 0 || (REMIND_DAYS_BEFORE as readonly number[]).includes(-late);
+    const escalate = late === ESCALATE_AFTER_DAYS;
+    if (!remind && !escalate) continue;
+    const base: ReminderItem = {
+      key: it.key,
+      kind: it.kind,
+      villageId: it.villageId,
+      village: it.village,
+      township: it.township,
+      what: it.what,
+      stageKey: it.stageKey,
+      talkId: it.talkId,
+      due: it.due,
+      overdueDays: late,
+    };
+    if (remind) {
+      for (const p of it.assignees) {
+        const until = snoozed(p.openId, it.key);
+        if (until && until > day) continue;
+        add(reminders, 'reminder', p, base);
+      }
+    }
+    if (escalate) {
+      const to = leaders.ofTownship(it.townshipId);
+      const recipients = to.length ? to : leaders.ofCounty(it.countyId);
+      for (const l of recipients) add(escalations, 'escalation', l, { ...base, responsible: it.assignees.map((p) => p.name) });
+    }
+  }
+  const order = (a: ReminderItem, b: ReminderItem) => a.due.localeCompare(b.due) || a.village.localeCompare(b.village) || a.what.localeCompare(b.what);
+  const out = [...reminders.values(), ...escalations.values()];
+  for (const m of out) m.items.sort(order);
+  return out.sort((a, b) => a.to.openId.localeCompare(b.to.openId) || a.kind.localeCompare(b.kind));
+}

@@ -1,0 +1,93 @@
+import { Cron } from 'croner';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
+import type { Job, ScheduleRepo } from '../../store/schedule-repo.js';
+import { afterQuiet, isQuiet, slotsBetween, type QuietHours, type Slot } from './daily-slots.js';
+
+/** Slots missed by less than this (downtime) are still sent; older ones are recorded as missed. */
+export const CATCH_UP_MS = 12 * 3600_000;
+/** Slots further back than this are not looked at. */
+const LOOKBACK_MS = 7 * 86_400_000;
+
+export interface ScheduledJob {
+  name: Job;
+  /** HH:MM in the campaign time zone. */
+  time: string;
+  run(slot: Slot, mode: 'send' | 'missed'): Promise<void> | void;
+}
+
+/**
+ * Reminders are data, not timers: a minute tick (croner) looks at which daily
+ * slots are due and not yet planned, and plans each once (the job writes the
+ * slot row and its outbox messages in one transaction). Nothing is planned in
+ * quiet hours; a slot inside quiet hours waits for their end.
+ */
+export class Scheduler {
+  private cron?: Cron;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly o: {
+      jobs: ScheduledJob[];
+      schedule: ScheduleRepo;
+      clock: Clock;
+      tz: string;
+      quiet?: QuietHours;
+      logger: Logger;
+    },
+  ) {}
+
+  addJob(job: ScheduledJob): void {
+    this.o.jobs.push(job);
+  }
+
+  start(): void {
+    this.cron = new Cron('* * * * *', { timezone: this.o.tz, protect: true }, () => void this.tick());
+    void this.tick();
+  }
+
+  stop(): Promise<void> {
+    this.cron?.stop();
+    return this.running ?? Promise.resolve();
+  }
+
+  /** One pass over every job; overlapping calls share the pass in progress. */
+  tick(): Promise<void> {
+    if (!this.running) {
+      this.running = this.pass().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  /** The slots of a job that are due now and not yet planned, with what to do with each. */
+  dueSlots(job: ScheduledJob, now: number): { slot: Slot; mode: 'send' | 'missed' }[] {
+    const last = this.o.schedule.lastSlot(job.name);
+    // With no history (first start), only a slot of the last 12 hours counts: nothing was "missed" before we existed.
+    const from = last ? Math.max(last.slot_at, now - LOOKBACK_MS) : now - CATCH_UP_MS;
+    const out: { slot: Slot; mode: 'send' | 'missed' }[] = [];
+    for (const slot of slotsBetween(job.time, this.o.tz, from, now)) {
+      if (this.o.schedule.slot(job.name, slot.date)) continue;
+      const effective = afterQuiet(slot.at, this.o.quiet, this.o.tz);
+      if (now < effective) continue;
+      out.push({ slot, mode: now - effective <= CATCH_UP_MS ? 'send' : 'missed' });
+    }
+    return out;
+  }
+
+  private async pass(): Promise<void> {
+    const now = this.o.clock.now();
+    if (isQuiet(now, this.o.quiet, this.o.tz)) return;
+    for (const job of this.o.jobs) {
+      for (const { slot, mode } of this.dueSlots(job, now)) {
+        try {
+          await job.run(slot, mode);
+          this.o.logger.info({ job: job.name, slot: slot.date, mode }, mode === 'send' ? 'slot planned' : 'slot missed during downtime; recorded');
+        } catch (e) {
+          this.o.logger.error({ err: e, job: job.name, slot: slot.date }, 'planning a slot failed; will retry on the next tick');
+        }
+      }
+    }
+  }
+}
