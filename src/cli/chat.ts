@@ -21,7 +21,8 @@ export function registerChatCommand(program: Command): void {
       // Never talk to Lark from the terminal, whatever credentials are set.
       const config = { ...base, offline: true, lark: { ...base.lark, eventMode: 'webhook' as const } };
       const logger = createLogger({ ...config, logLevel: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-      const rt = new Runtime({ config, logger, noReceiver: true });
+      // The terminal chat never runs the scheduler: that is the service's job.
+      const rt = new Runtime({ config, logger, noReceiver: true, noServices: true });
       let who: { openId: string; label: string };
       try {
         who = resolveIdentity(opts.as, createRosterRepo(rt.db));
