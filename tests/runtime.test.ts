@@ -70,3 +70,23 @@ describe('errors reach the person as Chinese messages', () => {
     await t.close({ remove: true });
   });
 });
+
+describe('the scheduler runs with the service', () => {
+  it('plans the day’s reminder slot when the service starts after the reminder time', async () => {
+    const { ManualClock } = await import('../src/clock.js');
+    const { slotOn } = await import('../src/workflow/schedule/daily-slots.js');
+    const { sampleCampaign, seedCampaign } = await import('./helpers/roster.js');
+    const { tempDir } = await import('./helpers/test-runtime.js');
+    const dir = tempDir();
+    const clock = new ManualClock(slotOn('2026-11-20', '09:30', 'Asia/Shanghai').at);
+    const seed = await startTestRuntime({ dir, clock, start: false });
+    seedCampaign(seed.rt.workflow.repos, sampleCampaign({ electionDay: '2026-12-01' }));
+    await seed.close();
+    const t = await startTestRuntime({ dir, clock, services: true });
+    await t.rt.reminders.scheduler.tick(); // the start-up tick may still be running: share it
+    const slot = t.rt.reminders.schedule.slot('reminders', '2026-11-20');
+    expect(slot?.status).toBe('sent');
+    expect(slot!.messages).toBeGreaterThan(0);
+    await t.close({ remove: true });
+  });
+});
