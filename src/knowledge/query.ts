@@ -1,6 +1,6 @@
 import { normalizeQuestion } from './normalize.js';
 import { DOMAIN_TERMS, PHRASE_REWRITES, QUESTION_STOPWORDS, SYNONYM_GROUPS, synonymsOf } from './synonyms.js';
-import { charBigrams, cutWords, dictionaryPieces, isDictionaryWord, searchParts, tagOf, tokenForms } from './tokenize.js';
+import { charBigrams, cutWords, dictionaryPieces, generalIdf, isDictionaryWord, searchParts, tagOf, tokenForms } from './tokenize.js';
 
 /** Longest question text analysed; longer input is cut (a chat message is not a document). */
 export const MAX_QUERY_CHARS = 200;
@@ -69,10 +69,10 @@ function altOf(token: string, credit: number, via: Alt['via']): Alt[] {
 const SCAFFOLD = /^(?:[一二三四五六七八九十几两多]+(?:种|类|个|项|条|方面|件|点)|几\p{Script=Han}?|多少\p{Script=Han}?|哪\p{Script=Han}{0,2})$/u;
 
 /** A word holding one of these is more likely a fusion of function words (能先, 人能, 用过, 当上) than a typo. */
-const FUNCTION_CHARS = /[能会要先就都还也又在了的把被给让对从到向才再吗呢吧啊不没人我你他她这那哪几多啥么咋是有过着上下来去得]/;
+const FUNCTION_CHARS = /[能会要先就都还也又在了的把被给让对从到向才再吗呢吧啊不没人我你他她这那哪几多啥么咋是有过着上下来去得个]/;
 
 /** One-character words too light to stand for content (verbs of doing, pro-forms, measure words). */
-const LIGHT_CHARS = /^[做干搞弄整办用叫找想看说讲问知事样种些点边面头第每各某该此其所]$/;
+const LIGHT_CHARS = /^[做干搞弄整办用叫找想看说讲问知事样种些点边面头第每各某该此其所算]$/;
 
 /** Credit of a synonym that is a part of the user's word (its generic form). */
 const GENERIC_CREDIT = 0.5;
@@ -88,6 +88,94 @@ const CHAR_WEIGHT = 0.6;
  * the topic, so they count half.
  */
 const QUALIFIER = /^(最多|最少|至少|最长|最短|最高|最低|最大|最小|顶多|上限|下限|封顶)$/;
+
+/**
+ * A verb with a result complement (改成, 刻好, 换掉) the index never saw: its verb carries
+ * the meaning (改 in 由3年改5年), so the verb alone is matched on the passage text.
+ */
+const VERB_COMPLEMENT = /^(\p{Script=Han})[成为到完好掉出过起住给]$/u;
+
+/**
+ * Words the index never saw weigh as rare only when they are topical in general Chinese:
+ * the segmenter's general IDF at or below EVERYDAY_IDF (大家, 事情, 材料) counts
+ * EVERYDAY_FLOOR of it, at TOPICAL_IDF or above (宽带, 低保, 身份证) fully, linear between.
+ */
+const EVERYDAY_IDF = 4.5;
+const TOPICAL_IDF = 7;
+const EVERYDAY_FLOOR = 0.25;
+
+export function topicality(word: string): number {
+  const g = generalIdf(word);
+  if (g === undefined) return 1;
+  return Math.min(1, Math.max(EVERYDAY_FLOOR, (g - EVERYDAY_IDF) / (TOPICAL_IDF - EVERYDAY_IDF)));
+}
+
+/** A long message (this many characters, at least three clauses) is read for its question. */
+const LONG_MESSAGE = 40;
+/** Words only in a long message's narrative clauses count this share of their weight. */
+export const NARRATIVE_SHARE = 0.35;
+
+/** A clause that asks: a question word, a particle, an A-not-A or a final 不/没 (申诉不, 行不). */
+const ASKING_CLAUSE = /[谁啥咋怎哪吗么]|什么|多少|多久|多长|几|能不能|可不可以|行不行|是否|要不要|有没有|算不算|会不会|(\p{Script=Han})[不没]\1|[不没否]$/u;
+
+function isAsking(clause: string): boolean {
+  return ASKING_CLAUSE.test(clause.replace(/[啊呀吧呢嘛哈啦哦呗]+$/u, '').replace(/好几|几乎/g, ''));
+}
+
+/**
+ * The words of a long message that only its narrative holds. A rambling message tells a
+ * story, then asks: the asking clause nearest the end, the asking clauses right before
+ * it, and the last clause are its core; every other clause is narrative (天天上门吓唬…).
+ * Returns null for ordinary questions.
+ */
+export function narrativeWords(text: string): Set<string> | null {
+  if (Array.from(text).length < LONG_MESSAGE) return null;
+  const clauses = text.split(/[，。！？,.!?；;：:\s]+/u).filter((c) => /\p{Script=Han}/u.test(c));
+  if (clauses.length < 3) return null;
+  const asking = clauses.map(isAsking);
+  let k = asking.lastIndexOf(true);
+  if (k < 0) k = clauses.length - 1;
+  const core = new Set<number>([k, clauses.length - 1]);
+  for (let i = k - 1; i >= 0 && asking[i]; i--) core.add(i);
+  const coreWords = new Set<string>();
+  const other = new Set<string>();
+  clauses.forEach((c, i) => {
+    for (const w of clauseWords(c)) (core.has(i) ? coreWords : other).add(w);
+  });
+  for (const w of coreWords) other.delete(w);
+  return other;
+}
+
+function clauseWords(clause: string): string[] {
+  let t = clause.replace(/(\p{Script=Han})[不没]\1/gu, '$1');
+  for (const [re, rep] of PHRASE_REWRITES) t = t.replace(re, rep);
+  return cutWords(t).map((w) => w.toLowerCase());
+}
+
+/** Two concepts of one meaning (一届 and the rewrite's 任期): one spells the other. */
+function sameConcept(a: Concept, b: Concept): boolean {
+  if (a.char || b.char || a.answerType || b.answerType) return false;
+  const spells = (c: Concept, w: string) => c.alts.some((x) => x.via !== 'part' && x.token === w);
+  return spells(a, b.word) || spells(b, a.word);
+}
+
+/** Merges concepts of one meaning into the first: a meaning counts once however many of its spellings the question uses. */
+export function mergeSameConcepts(concepts: Concept[]): Concept[] {
+  const out: Concept[] = [];
+  for (const c of concepts) {
+    const into = out.find((o) => sameConcept(o, c));
+    if (!into) {
+      out.push(c);
+      continue;
+    }
+    for (const a of c.alts) {
+      const have = into.alts.find((x) => x.token === a.token);
+      if (!have) into.alts.push({ ...a });
+      else if (a.credit > have.credit) Object.assign(have, { credit: a.credit, via: a.via });
+    }
+  }
+  return out;
+}
 
 /** A word holding a question word (由谁来, 咋搞, 啥样, 几号) asks; it does not name content. */
 const QUESTION_WORD = /[谁啥咋怎哪]|什么|多少|多久|多长|几/;
@@ -128,7 +216,14 @@ export const ANSWER_TYPES: { name: string; ask: RegExp; pattern: RegExp }[] = [
 export const ANSWER_TYPE_SHARE = 0.5;
 
 export function answerTypeOf(text: string): (typeof ANSWER_TYPES)[number] | null {
-  return ANSWER_TYPES.find((t) => t.ask.test(text)) ?? null;
+  const t = ANSWER_TYPES.find((x) => x.ask.test(text)) ?? null;
+  if (t?.name !== '期限') return t;
+  // A duration asked in a unit (几年, 多少天, 几个月) is answered by a number of that unit:
+  // 五年 answers 干几年; 之前 or 二十日 does not.
+  const unit = /(?:几|多少)个?(年|天|日|月|周)/.exec(text)?.[1];
+  if (!unit) return t;
+  const u = unit === '天' || unit === '日' ? '[日天]' : unit === '月' ? '个?月' : unit;
+  return { ...t, pattern: new RegExp(`[一二三四五六七八九十两半\\d]+${u}`) };
 }
 
 let abbreviationTerms: string[] | null = null;
@@ -245,6 +340,12 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
     for (const s of syns) if (!/^\p{Script=Han}$/u.test(s)) alts.push(...altOf(s, word.includes(s) ? GENERIC_CREDIT : 0.8, 'synonym'));
     if (alts.length === 0) continue;
     const han = /^\p{Script=Han}{2,6}$/u.test(word);
+    const vc = VERB_COMPLEMENT.exec(word);
+    if (vc && syns.length === 0 && vocab.df(word) === 0 && !split) {
+      seen.delete(word);
+      queue.unshift({ word: vc[1]!, split: true });
+      continue;
+    }
     if (han && syns.length === 0 && vocab.df(word) === 0 && !isDictionaryWord(word)) {
       // A word the segmenter's HMM invented and the index never saw: a typo (明单, 罢勉)
       // or a fusion of function words (人能). Try a one-character correction first.
@@ -268,14 +369,23 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
     concepts.push({ word, alts, weight: 0 });
   }
 
+  const merged = mergeSameConcepts(concepts);
+  concepts.length = 0;
+  concepts.push(...merged);
+  // In a long message, words only its narrative holds count less (and are weighed last).
+  const narrative = narrativeWords(text);
+  const isNarrative = (c: Concept) => !!narrative && narrative.has(c.word);
+  const order = [...concepts].sort((a, b) => Number(isNarrative(a)) - Number(isNarrative(b)));
+
   // Weights: the IDF of the user's own word, or of the spelling the index knows; a
   // word the index has never seen counts as rare (it may be what the library lacks).
   let unseen = 0;
-  for (const c of concepts) {
+  for (const c of order) {
     if (c.char) {
       const d = vocab.charDf(c.char);
       // A character most passages hold says little; one no passage holds is unseen like a word.
-      c.weight = d > 0 ? CHAR_WEIGHT * idf(d, n) : maxIdf / ++unseen;
+      c.weight = d > 0 ? CHAR_WEIGHT * idf(d, n) : (maxIdf * topicality(c.word)) / ++unseen;
+      if (isNarrative(c)) c.weight *= NARRATIVE_SHARE;
       continue;
     }
     const dfs = c.alts.map((a) => altDf(a, vocab)).filter((d) => d > 0);
@@ -288,9 +398,11 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
     else if (df === 0) {
       // The first word the index never saw may be what the library lacks (工资, 宽带); each
       // further one is more likely phrasing (天天, 上门, 倒霉 in a long message): 1, 1/2, 1/3…
+      // An everyday word (大家, 事情, 材料) is phrasing more often than a topic.
       unseen++;
-      c.weight /= unseen;
+      c.weight = (c.weight * topicality(c.word)) / unseen;
     }
+    if (isNarrative(c)) c.weight *= NARRATIVE_SHARE;
   }
   // The answer type counts like an average content word: a passage holding the kind of
   // fact asked for (a number of days, a share of voters) answers better than one that

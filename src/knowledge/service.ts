@@ -12,7 +12,7 @@ import { IndexRepo, type DocRow } from './index-repo.js';
 import { ingestFiles, type IngestReport } from './ingest.js';
 import { QuestionLog, type UnansweredRow } from './question-log.js';
 import { Retriever, type Retrieval } from './retrieve.js';
-import { getJieba } from './tokenize.js';
+import { generalIdf, getJieba } from './tokenize.js';
 
 export type { Citation } from './citation.js';
 export type { IngestReport } from './ingest.js';
@@ -87,6 +87,7 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
   let ready = false;
   try {
     getJieba();
+    generalIdf('村'); // loads the general-language IDF table now, not during the first question
     const rebuilt = repo.ensureTokenizer();
     if (rebuilt) logger.info({ chunks: rebuilt }, 'kb: domain dictionary changed; chunks re-segmented');
     retriever.vocabulary();
