@@ -19,4 +19,6 @@ if (!only || only === 'knowledge') {
     console.log('\n## Knowledge: not built yet');
   }
 }
+if (!only || only === 'digest') await (await import('./digest.js')).benchDigest();
+
 process.exit(0);

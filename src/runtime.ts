@@ -24,6 +24,9 @@ import { createKnowledgeService, type KnowledgeAdmin } from './knowledge/service
 import type { WorkflowDeps } from './handlers/workflow/services.js';
 import { registerWorkflow } from './workflow/register.js';
 import { registerReminders, type ReminderSystem } from './workflow/reminders/register.js';
+import { registerDigest } from './workflow/digest/register.js';
+import { missedRemindersFor, planDigestSlot } from './workflow/digest/job.js';
+import { larkUploader, noUploads } from './bot/lark-uploads.js';
 import type { EventHandler } from './bot/dispatcher.js';
 import { openDb, type Db } from './store/db.js';
 import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
@@ -129,6 +132,35 @@ export class Runtime {
     this.registerHandlers();
     this.workflow = registerWorkflow(this, { qaAvailable: () => true });
     this.reminders = registerReminders(this);
+    this.registerDigests();
+  }
+
+  /** 日报/逾期/导出 on demand, and the daily digest at DIGEST_TIME, planned by the same scheduler. */
+  private registerDigests(): void {
+    const uploader = this.larkClient ? larkUploader(this.larkClient, this.logger.child({ component: 'uploads' })) : noUploads;
+    const missedReminders = (date: string) => missedRemindersFor(this.reminders.schedule, date);
+    registerDigest(this, { uploader, missedReminders });
+    this.reminders.scheduler.addJob({
+      name: 'digest',
+      time: this.config.digestTime,
+      run: (slot, mode) =>
+        planDigestSlot(
+          {
+            db: this.db,
+            ctx: { repos: this.workflow.repos, tz: this.config.tz, clock: this.clock },
+            schedule: this.reminders.schedule,
+            outbox: this.repos.outbox,
+            adminOpenIds: this.config.adminOpenIds,
+            uploader,
+            logger: this.logger.child({ component: 'digest' }),
+            wallNow: () => Date.now(),
+            onMessages: () => this.worker.notify(),
+            unanswered: (since) => this.knowledge.unanswered(since),
+          },
+          slot,
+          mode,
+        ).then(() => undefined),
+    });
   }
 
   private registerHandlers(): void {

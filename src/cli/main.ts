@@ -7,6 +7,7 @@ import { registerKbCommands } from './kb.js';
 import { registerImportCommands } from './import.js';
 import { registerProgressCommand } from './progress.js';
 import { registerReminderCommands } from './reminders.js';
+import { registerReportCommands } from './report.js';
 
 const program = new Command()
   .name('huanjie')
@@ -19,6 +20,7 @@ registerKbCommands(program);
 registerImportCommands(program);
 registerProgressCommand(program);
 registerReminderCommands(program);
+registerReportCommands(program);
 
 try {
   await program.parseAsync(process.argv);

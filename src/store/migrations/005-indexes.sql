@@ -1,0 +1,2 @@
+-- Digests read a county's talks; without this each digest scans every talk of the province.
+CREATE INDEX IF NOT EXISTS wf_talks_region ON wf_talks (region_id);
