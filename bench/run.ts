@@ -20,5 +20,6 @@ if (!only || only === 'knowledge') {
   }
 }
 if (!only || only === 'digest') await (await import('./digest.js')).benchDigest();
+if (!only || only === 'reminders') await (await import('./reminders.js')).benchReminders();
 
 process.exit(0);

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerWebhookRoute } from './bot/webhook-route.js';
 import type { Runtime } from './runtime.js';
+import { registerWebRoutes } from './web/routes.js';
 
 /** The HTTP face of the service. Only src/server.ts listens; tests use app.inject or a port of their own. */
 export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
@@ -21,6 +22,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
       metrics: rt.metrics,
     });
   }
+
+  registerWebRoutes(app, rt);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -71,6 +71,7 @@ export const envSchema = z
       .transform((v) => v.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean)),
     CONSOLE_ENABLED: bool(false).optional(),
     DASHBOARD_SECRET: optionalText,
+    PUBLIC_BASE_URL: optionalUrl,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SEND_RATE_PER_APP: z.coerce.number().positive().default(50),
     SEND_RATE_PER_RECEIVER: z.coerce.number().positive().default(5),
@@ -124,6 +125,8 @@ export interface Config {
   adminOpenIds: string[];
   consoleEnabled: boolean;
   dashboardSecret?: string;
+  /** The service's public address, for links in cards (the dashboard's 查看详情). */
+  publicBaseUrl?: string;
   logLevel: string;
   sendRatePerApp: number;
   sendRatePerReceiver: number;
@@ -186,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminOpenIds: e.ADMIN_OPEN_IDS,
     consoleEnabled: e.CONSOLE_ENABLED ?? offline,
     dashboardSecret: e.DASHBOARD_SECRET,
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     sendRatePerApp: e.SEND_RATE_PER_APP,
     sendRatePerReceiver: e.SEND_RATE_PER_RECEIVER,

@@ -27,7 +27,9 @@ import { registerReminders, type ReminderSystem } from './workflow/reminders/reg
 import { registerDigest } from './workflow/digest/register.js';
 import { missedRemindersFor, planDigestSlot } from './workflow/digest/job.js';
 import { larkUploader, noUploads } from './bot/lark-uploads.js';
+import { dashboardLink } from './web/dashboard-token.js';
 import type { EventHandler } from './bot/dispatcher.js';
+import type { Principal } from './workflow/permissions.js';
 import { openDb, type Db } from './store/db.js';
 import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
 import { createOutboxRepo, type OutboxRepo } from './store/outbox-repo.js';
@@ -139,7 +141,8 @@ export class Runtime {
   private registerDigests(): void {
     const uploader = this.larkClient ? larkUploader(this.larkClient, this.logger.child({ component: 'uploads' })) : noUploads;
     const missedReminders = (date: string) => missedRemindersFor(this.reminders.schedule, date);
-    registerDigest(this, { uploader, missedReminders });
+    const dashboardUrl = (p: Principal) => dashboardLink(this.config, p, this.clock.now());
+    registerDigest(this, { uploader, missedReminders, dashboardUrl });
     this.reminders.scheduler.addJob({
       name: 'digest',
       time: this.config.digestTime,
@@ -156,6 +159,7 @@ export class Runtime {
             wallNow: () => Date.now(),
             onMessages: () => this.worker.notify(),
             unanswered: (since) => this.knowledge.unanswered(since),
+            dashboardUrl,
           },
           slot,
           mode,

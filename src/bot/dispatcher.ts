@@ -65,7 +65,9 @@ export class Dispatcher {
     }
     const started = performance.now();
     // Outbox times are wall-clock times (the sender's), whatever the campaign clock says.
-    const sink = new BufferedSink(systemClock);
+    // Events of a local session (terminal chat, web console: ids `local_…`) must never make the bot talk to Lark,
+    // even when a handler addresses a person by open_id (a check-in confirmation, a form).
+    const sink = new BufferedSink(systemClock, env.eventId.startsWith('local_'));
     try {
       const ctx: HandlerContext = {
         eventId: env.eventId,

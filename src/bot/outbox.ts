@@ -98,9 +98,17 @@ export class Outbox implements MessageSink {
  */
 export class BufferedSink implements MessageSink {
   readonly rows: OutboxInput[] = [];
-  constructor(private readonly clock: Clock) {}
+  /** localOnly: the event came from a local session; whatever it says stays local (see LOCAL_PREFIX). */
+  constructor(
+    private readonly clock: Clock,
+    private readonly localOnly = false,
+  ) {}
   enqueue(m: OutgoingMessage): void {
-    this.rows.push(toOutboxInput(m, this.clock.now()));
+    const msg =
+      this.localOnly && !isLocalReceiver(m.to.id)
+        ? { ...m, to: { type: 'chat_id' as const, id: `${LOCAL_PREFIX}${m.to.type}:${m.to.id}` }, replyTo: undefined, rateKey: undefined }
+        : m;
+    this.rows.push(toOutboxInput(msg, this.clock.now()));
   }
 }
 

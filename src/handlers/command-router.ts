@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from './actor.js';
 import type { ParsedCommand } from './commands.js';
+import type { MessageSink } from '../bot/outbox.js';
 import type { Reply } from './reply.js';
 
 export interface CommandContext {
@@ -12,6 +13,8 @@ export interface CommandContext {
   logger: Logger;
   /** The Lark message that carried the command: the key that makes a redelivery idempotent. */
   sourceId: string;
+  /** The event's messages (to other people or chats), written with the event's completion. */
+  outbox: MessageSink;
 }
 
 export type CommandHandler = (ctx: CommandContext) => Promise<void> | void;

@@ -24,6 +24,7 @@ export function createPlanRepo(db: Db) {
     ),
     progress: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ?`),
     allProgress: db.prepare(`SELECT * FROM wf_stage_progress`),
+    allDone: db.prepare(`SELECT village_id, stage_key FROM wf_stage_progress WHERE status = '已完成'`),
     one: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ? AND stage_key = ?`),
     upsert: db.prepare(
       `INSERT INTO wf_stage_progress (village_id, stage_key, status, completed_on, note, updated_by, updated_at)
@@ -53,6 +54,16 @@ export function createPlanRepo(db: Db) {
     },
     progress(villageId: number): Map<string, StageProgressRow> {
       return new Map((s.progress.all(villageId) as StageProgressRow[]).map((r) => [r.stage_key, r]));
+    },
+    /** The stages reported 已完成, by village (the reminder scan needs nothing else of the progress rows). */
+    allDone(): Map<number, Set<string>> {
+      const m = new Map<number, Set<string>>();
+      for (const r of s.allDone.iterate() as Iterable<{ village_id: number; stage_key: string }>) {
+        let v = m.get(r.village_id);
+        if (!v) m.set(r.village_id, (v = new Set()));
+        v.add(r.stage_key);
+      }
+      return m;
     },
     allProgress(): Map<number, Map<string, StageProgressRow>> {
       const m = new Map<number, Map<string, StageProgressRow>>();

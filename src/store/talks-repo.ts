@@ -37,6 +37,15 @@ export function createTalksRepo(db: Db) {
     clearInterviewers: db.prepare(`DELETE FROM wf_talk_interviewers WHERE talk_id = ?`),
     addInterviewer: db.prepare(`INSERT OR IGNORE INTO wf_talk_interviewers (talk_id, person_id) VALUES (?, ?)`),
     subjects: db.prepare(`SELECT DISTINCT subject FROM wf_talks`),
+    // Talks not held whose due date is past or on one of the given days (the reminder scan).
+    openDue: db.prepare(
+      `SELECT id, category, subject, region_id, due_date FROM wf_talks
+        WHERE status = '待谈' AND due_date IS NOT NULL AND (due_date < @day OR due_date IN (@d1, @d2, @d3))`,
+    ),
+    openDueInterviewers: db.prepare(
+      `SELECT ti.talk_id, ti.person_id FROM wf_talk_interviewers ti JOIN wf_talks t ON t.id = ti.talk_id
+        WHERE t.status = '待谈' AND t.due_date IS NOT NULL AND (t.due_date < @day OR t.due_date IN (@d1, @d2, @d3))`,
+    ),
   };
   const withPeople = (rows: TalkRow[]): TalkWithPeople[] => {
     const map = new Map<number, number[]>();
@@ -55,6 +64,20 @@ export function createTalksRepo(db: Db) {
       const r = s.byId.get(id) as TalkRow | undefined;
       if (!r) return undefined;
       return { ...r, interviewer_ids: (s.interviewers.all(id) as { person_id: number }[]).map((x) => x.person_id) };
+    },
+    /** Talks still to hold that are overdue on `day` or due on one of `days` (at most three), with their interviewers. */
+    openDue(day: string, days: readonly string[]): { id: number; category: string; subject: string; region_id: number; due_date: string; interviewer_ids: number[] }[] {
+      const p = { day, d1: days[0] ?? day, d2: days[1] ?? day, d3: days[2] ?? day };
+      const map = new Map<number, number[]>();
+      for (const r of s.openDueInterviewers.all(p) as { talk_id: number; person_id: number }[]) {
+        let l = map.get(r.talk_id);
+        if (!l) map.set(r.talk_id, (l = []));
+        l.push(r.person_id);
+      }
+      return (s.openDue.all(p) as { id: number; category: string; subject: string; region_id: number; due_date: string }[]).map((r) => ({
+        ...r,
+        interviewer_ids: map.get(r.id) ?? [],
+      }));
     },
     all(): TalkWithPeople[] {
       return withPeople(s.all.all() as TalkRow[]);

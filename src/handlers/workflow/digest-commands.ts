@@ -1,7 +1,6 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { noUploads, type Uploader } from '../../bot/lark-uploads.js';
-import type { OutgoingMessage } from '../../bot/outbox.js';
 import { UserError } from '../../errors.js';
 import type { UnansweredRow } from '../../knowledge/question-log.js';
 import { today } from '../../workflow/context.js';
@@ -26,7 +25,6 @@ export interface DigestCommandDeps {
   /** Chart images and report files (larkUploader online, noUploads offline). */
   uploader: () => Uploader;
   /** Where a file message goes (the runtime's outbox; idempotent per intent). */
-  send: (m: OutgoingMessage) => void;
   /** Offline exports are saved under `<dataDir>/exports/`. */
   dataDir: string;
   /** Admins: questions declined or voted down since a moment (rt.knowledge.unanswered). */
@@ -100,7 +98,8 @@ export function exportCommand(deps: DigestCommandDeps): CommandHandler {
     const uploader = deps.uploader();
     const fileKey = uploader === noUploads ? null : await uploader.file(name, bytes, 'xls');
     if (fileKey) {
-      deps.send({ intent: `export:${c.sourceId}`, to: { type: 'open_id', id: p.openId }, msgType: 'file', content: { file_key: fileKey } });
+      // Privately, even when asked in a group: the workbook names people and their villages.
+      c.outbox.enqueue({ intent: `export:${c.sourceId}`, to: { type: 'open_id', id: p.openId }, msgType: 'file', content: { file_key: fileKey } });
       c.reply.text(`📊 已生成「${name}」（${scope.name}，截至 ${day}），文件已私信发送给您。`);
       return;
     }

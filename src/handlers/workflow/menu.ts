@@ -44,7 +44,7 @@ export function menuHandler(deps: WorkflowDeps, opts: { resolveActor: ActorResol
           reply.card(buildHelpCard({ qaAvailable: opts.qaAvailable() }));
           return;
         case 'digest':
-          await opts.commands.route({ command: { name: '日报', args: [], rest: '' }, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: `menu:${env.eventId}` });
+          await opts.commands.route({ command: { name: '日报', args: [], rest: '' }, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: `menu:${env.eventId}`, outbox: ctx.outbox });
           return;
         case 'my':
         case 'checkin': {

@@ -18,7 +18,6 @@ export function registerDigest(rt: Runtime, opts: RegisterDigestOptions = {}): D
   const deps: DigestCommandDeps = {
     workflow: rt.workflow,
     uploader: () => uploader,
-    send: (m) => void rt.outbox.enqueue(m),
     dataDir: rt.config.dataDir,
     unanswered: (since) => rt.knowledge.unanswered(since),
     missedReminders: opts.missedReminders,

@@ -1,5 +1,11 @@
+import { daysBetween } from '../dates.js';
 import type { IsoDate, Person } from '../types.js';
-import { overdueDays, type OpenItem } from './open-items.js';
+import type { OpenItem } from './open-items.js';
+
+/** > 0 overdue by that many days, 0 due today, < 0 due in that many days. */
+export function overdueDays(item: Pick<OpenItem, 'due'>, day: IsoDate): number {
+  return daysBetween(item.due, day);
+}
 
 /**
  * Who is told what on a given day (SPEC §2.2, issue 5):

@@ -281,6 +281,7 @@ describe('idempotency', () => {
           command: { name: '完成', args: text.split(' '), rest: text },
           actor: h.t.rt.actorResolver(cadre),
           reply: { text: (t) => void replies.push(t), card: () => {} },
+          outbox: { enqueue: () => {} },
           clock: h.clock,
           logger: h.t.rt.logger,
           sourceId: 'om_crashed_once',
