@@ -29,10 +29,10 @@ export interface OpenItem {
  * objects for the items that are not due (the scan must stay well under a
  * second for a whole province: 30,000 villages, 100,000 talks).
  */
-export function dueOpenItems(ctx: WorkflowContext, day: IsoDate): OpenItem[] {
+export function dueOpenItems(ctx: WorkflowContext, day: IsoDate, roster: readonly Person[] = ctx.repos.roster.people()): OpenItem[] {
   const upcoming = REMIND_DAYS_BEFORE.map((d) => addDays(day, d));
   const relevant = (due: IsoDate) => due < day || upcoming.includes(due);
-  const people = new Map(ctx.repos.roster.people().map((p) => [p.id, p]));
+  const people = new Map(roster.map((p) => [p.id, p]));
   const assignees = new Map<number, Person[]>();
   for (const a of ctx.repos.roster.allAssignments()) {
     const p = people.get(a.personId);

@@ -33,7 +33,8 @@ export function leadersOf(people: readonly Person[]): Leaders {
 /** What the reminder slot of `day` would send: the dry run and the real run compute the same thing. */
 export function computeReminders(ctx: WorkflowContext, schedule: ScheduleRepo, day: IsoDate): PlannedMessage[] {
   const snoozes = schedule.activeSnoozes(day);
-  return selectMessages(dueOpenItems(ctx, day), day, leadersOf(ctx.repos.roster.people()), (openId, key) =>
+  const people = ctx.repos.roster.people();
+  return selectMessages(dueOpenItems(ctx, day, people), day, leadersOf(people), (openId, key) =>
     snoozes.get(`${openId}\u0000${key}`),
   );
 }

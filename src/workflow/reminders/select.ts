@@ -56,8 +56,11 @@ export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders
     if (!m) map.set(to.id, (m = { kind, to, items: [] }));
     m.items.push(item);
   };
+  // Few distinct due dates: the day arithmetic is done once per date, not once per item.
+  const lateness = new Map<string, number>();
   for (const it of items) {
-    const late = overdueDays(it, day);
+    let late = lateness.get(it.due);
+    if (late === undefined) lateness.set(it.due, (late = overdueDays(it, day)));
     const remind = late > 0 || (REMIND_DAYS_BEFORE as readonly number[]).includes(-late);
     const escalate = late === ESCALATE_AFTER_DAYS;
     if (!remind && !escalate) continue;
@@ -86,8 +89,10 @@ export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders
       for (const l of recipients) add(escalations, 'escalation', l, { ...base, responsible: it.assignees.map((p) => p.name) });
     }
   }
-  const order = (a: ReminderItem, b: ReminderItem) => a.due.localeCompare(b.due) || a.village.localeCompare(b.village) || a.what.localeCompare(b.what);
+  // Plain code-point order: stable, and far cheaper than locale collation over hundreds of thousands of items.
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  const order = (a: ReminderItem, b: ReminderItem) => cmp(a.due, b.due) || cmp(a.village, b.village) || cmp(a.what, b.what);
   const out = [...reminders.values(), ...escalations.values()];
   for (const m of out) m.items.sort(order);
-  return out.sort((a, b) => a.to.openId.localeCompare(b.to.openId) || a.kind.localeCompare(b.kind));
+  return out.sort((a, b) => cmp(a.to.openId, b.to.openId) || cmp(a.kind, b.kind));
 }
