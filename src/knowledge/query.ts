@@ -152,6 +152,37 @@ function clauseWords(clause: string): string[] {
   return cutWords(t).map((w) => w.toLowerCase());
 }
 
+/**
+ * A word made only of function and light characters (上要, 做些, 就要, 还得): a fusion the
+ * segmenter made of phrasing, never a topic, whatever an index of odd segments says.
+ */
+export function functionOnly(word: string): boolean {
+  const chars = Array.from(word);
+  return chars.length >= 2 && chars.length <= 3 && chars.every((ch) => FUNCTION_CHARS.test(ch) || LIGHT_CHARS.test(ch)) && !DOMAIN_TERM_SET.has(word);
+}
+
+/** A reduplicated word (讲讲, 看看, 偷偷, 好好): manner or tentativeness, not a topic. */
+export const REDUPLICATED = /^(\p{Script=Han})\1$/u;
+
+/** Markers after which a noun names the category of the words just before (修路打井这类公益事业). */
+const EXAMPLE_MARKER = /(这类|这些|那些|这种|那种|之类的?|一类的?)(?=\p{Script=Han})/gu;
+
+/**
+ * Words given as examples of a category the question names right after them: in
+ * 修路打井这类公益事业 or 调解治保那些委员会, the category (公益事业, 委员会) is what a passage
+ * must hold; the examples (修路, 打井) are colloquial instances a law rarely lists. The
+ * last two words before the marker (not a modifier ending in 的) are returned.
+ */
+export function exampleWords(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(EXAMPLE_MARKER)) {
+    const before = text.slice(0, m.index).split(/[，。！？,.!?；;：:\s]/u).pop() ?? '';
+    if (!before || before.endsWith('的')) continue;
+    for (const w of cutWords(before).slice(-2)) if (/\p{Script=Han}{2,}/u.test(w)) out.add(w.toLowerCase());
+  }
+  return out;
+}
+
 /** Two concepts of one meaning (一届 and the rewrite's 任期): one spells the other. */
 function sameConcept(a: Concept, b: Concept): boolean {
   if (a.char || b.char || a.answerType || b.answerType) return false;
@@ -204,6 +235,19 @@ export const ANSWER_TYPES: { name: string; ask: RegExp; pattern: RegExp }[] = [
     name: '期限',
     ask: /几年|多少年|多久|多长时间|几天|多少天|几日|几个月|多少个月|什么时候|啥时候|何时|到啥时|到什么时/,
     pattern: /[一二三四五六七八九十两\d]+(年|日|天|个月|周岁)|届满|之前|以前|之日起|日内|当场|及时|随时/,
+  },
+  {
+    // Who leads, guides or answers to whom (谁领导谁, 是什么关系, 是不是下级): a passage
+    // stating such a relation answers; one only naming both bodies does not.
+    name: '关系',
+    ask: /谁领导谁|谁管谁|谁指导谁|归谁管|谁说了算|(什么|啥)关系|上下级|下级|上级/,
+    pattern: /领导|指导|监督|负责|隶属|协助|派出机关|接受/,
+  },
+  {
+    // A list asked for (哪些任务, 有哪几项, 包括什么): a passage laid out as a list answers.
+    name: '列举',
+    ask: /哪些|哪几|包括(哪|什么|啥)|都有(啥|什么|哪)/,
+    pattern: /（[一二三四五六七八九十]）[^（]{0,200}（[二三四五六七八九十]）|[一二三四五六七八九十]是[\s\S]{0,300}[二三四五六七八九十]是|[一二三四五六七八九十]要[\s\S]{0,300}[二三四五六七八九十]要|(?:^|\n)\s*[1-9][、.][\s\S]{0,200}\n\s*[2-9][、.]/,
   },
   {
     name: '数量',
@@ -322,7 +366,7 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
   const queue = expandAbbreviations(cutWords(rewritten), (w) => vocab.df(w) > 0).map((w) => ({ word: w.toLowerCase(), split: false }));
   while (queue.length) {
     const { word, split } = queue.shift()!;
-    if (seen.has(word) || QUESTION_STOPWORDS.has(word) || SCAFFOLD.test(word)) continue;
+    if (seen.has(word) || QUESTION_STOPWORDS.has(word) || SCAFFOLD.test(word) || functionOnly(word)) continue;
     if (QUESTION_WORD.test(word) && synonymsOf(word).length === 0 && !DOMAIN_TERM_SET.has(word)) continue;
     if (!/[\p{L}\p{N}]/u.test(word)) continue;
     seen.add(word);
@@ -374,7 +418,9 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
   concepts.push(...merged);
   // In a long message, words only its narrative holds count less (and are weighed last).
   const narrative = narrativeWords(text);
-  const isNarrative = (c: Concept) => !!narrative && narrative.has(c.word);
+  const examples = exampleWords(text);
+  // Examples count little only when the index never saw them (修路); ones it knows (调解) match.
+  const isNarrative = (c: Concept) => (!!narrative && narrative.has(c.word)) || (examples.has(c.word) && c.alts.every((a) => altDf(a, vocab) === 0));
   const order = [...concepts].sort((a, b) => Number(isNarrative(a)) - Number(isNarrative(b)));
 
   // Weights: the IDF of the user's own word, or of the spelling the index knows; a
@@ -394,6 +440,7 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
     c.weight = df > 0 ? idf(df, n) : maxIdf;
     // A quantity the user states (住了两年) is their situation, not a term the library must contain.
     if (df === 0 && NUMBER_WORD.test(c.word)) c.weight *= 0.3;
+    else if (df === 0 && REDUPLICATED.test(c.word)) c.weight *= EVERYDAY_FLOOR;
     else if (QUALIFIER.test(c.word)) c.weight *= 0.5;
     else if (df === 0) {
       // The first word the index never saw may be what the library lacks (工资, 宽带); each

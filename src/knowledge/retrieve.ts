@@ -49,6 +49,9 @@ const PROMOTE_FROM_TOP = 5;
 /** A cited article is promoted only when it covers at least this share of what the guide passage covers. */
 const CITED_MIN_COVERAGE = 0.5;
 
+/** Words stating a relation between bodies, searched with the bodies when a relation is asked for. */
+const RELATION_TERMS = ['领导', '指导', '监督', '负责', '隶属', '协助', '派出机关'];
+
 /** 《村民委员会组织法》第十一条、第十二条 → one reference per article. */
 export function citedArticles(text: string): { law: string; article: string }[] {
   const out: { law: string; article: string }[] = [];
@@ -198,6 +201,16 @@ export class Retriever {
         .map((c) => [...new Set(c.alts.flatMap((a) => (vocab.df(a.token) > 0 ? [a.token] : a.parts)))].filter((t) => vocab.df(t) > 0));
       if (groups.some((g) => g.length === 0)) break;
       conjunctive = this.repo.searchAll(groups, CONJUNCTIVE_LIMIT);
+    }
+    // A relation asked for (谁领导谁): passages holding a heavy concept together with a
+    // relation verb are candidates even when the body is named only in its most common
+    // spelling (村民委员会 in every article, left out of the OR query).
+    if (query.answerType === '关系') {
+      const verbs = RELATION_TERMS.filter((t) => vocab.df(t) > 0);
+      for (const c of byWeight.slice(0, 2)) {
+        const g = [...new Set(c.alts.flatMap((a) => (vocab.df(a.token) > 0 ? [a.token] : a.parts)))].filter((t) => vocab.df(t) > 0);
+        if (g.length && verbs.length) conjunctive.push(...this.repo.searchAll([g, verbs], CONJUNCTIVE_LIMIT / 2).filter((h) => !conjunctive.some((x) => x.id === h.id)));
+      }
     }
     const first = new Set(conjunctive.map((h) => h.id));
     const word = [...conjunctive, ...disjunctive.filter((h) => !first.has(h.id))];

@@ -6,7 +6,7 @@ import { campaignRows, sampleCampaign, writeCsvDir, writeXlsx } from '../helpers
 import { runTs } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/test-runtime.js';
 
-const ENTRY = 'tests/fixtures/workflow/cli-entry.ts';
+const ENTRY = 'src/cli/main.ts';
 
 describe('npm run cli -- import', () => {
   it('import template writes a workbook, refuses to overwrite', async () => {

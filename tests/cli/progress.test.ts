@@ -6,7 +6,7 @@ import { sampleCampaign, seedCampaign } from '../helpers/roster.js';
 import { runTs } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/test-runtime.js';
 
-const ENTRY = 'tests/fixtures/workflow/cli-entry.ts';
+const ENTRY = 'src/cli/main.ts';
 
 describe('npm run cli -- progress', () => {
   it('prints stage status per village; --json one line per village and stage in the SPEC format', async () => {

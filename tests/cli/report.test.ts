@@ -8,7 +8,7 @@ import { sampleCampaign, seedCampaign } from '../helpers/roster.js';
 import { runTs } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/test-runtime.js';
 
-const ENTRY = 'tests/fixtures/digest/cli-entry.ts';
+const ENTRY = 'src/cli/main.ts';
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
 describe('npm run cli -- digest preview / report export', () => {
