@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderMessageText } from '../../../src/bot/card-text.js';
 import { localTextMessage } from '../../../src/bot/local-event.js';
+import { parseEnvelope } from '../../../src/bot/envelope.js';
+import { messageEvent } from '../../helpers/events.js';
 import { ManualClock } from '../../../src/clock.js';
 import { createWorkflowRepos, type WorkflowRepos } from '../../../src/store/workflow-repos.js';
 import { recordStage } from '../../../src/workflow/checkin.js';
@@ -57,7 +59,14 @@ async function harness(opts: { online?: boolean } = {}): Promise<H> {
     c,
     fake,
     async say(openId, text) {
-      const env = localTextMessage({ openId, session: `test-${openId}`, text, token: t.rt.config.lark.verificationToken });
+      // Online: a real Lark message event (a local one keeps every reply local); offline: a local session.
+      const env = fake
+        ? (() => {
+            const p = parseEnvelope(messageEvent({ text, openId, token: t.rt.config.lark.verificationToken }));
+            if (!p.ok) throw new Error(p.reason);
+            return p.envelope;
+          })()
+        : localTextMessage({ openId, session: `test-${openId}`, text, token: t.rt.config.lark.verificationToken });
       const before = t.rt.repos.outbox.maxId();
       await t.rt.intake.receive(env);
       await t.rt.intake.idle();
@@ -173,5 +182,18 @@ describe('导出', () => {
     expect(JSON.parse(file.content)).toEqual({ file_key: 'file_v3_fake_1' });
     const row = h.t.rt.db.prepare(`SELECT receive_id_type, receive_id FROM outbox WHERE msg_type = 'file'`).get();
     expect(row).toEqual({ receive_id_type: 'open_id', receive_id: leader });
+    await h.t.rt.idle();
+    expect(h.fake!.sent.filter((m) => m.msg_type === 'file').map((m) => m.receive_id)).toEqual([leader]);
+  });
+
+  it('from a local session (console, terminal) the file stays local', async () => {
+    h = await harness({ online: true });
+    const leader = h.c.ids.countyLeader;
+    const env = localTextMessage({ openId: leader, session: 'console', text: '导出', token: h.t.rt.config.lark.verificationToken });
+    await h.t.rt.intake.receive(env);
+    await h.t.rt.idle();
+    const row = h.t.rt.db.prepare(`SELECT receive_id, status FROM outbox WHERE msg_type = 'file'`).get();
+    expect(row).toEqual({ receive_id: `local:open_id:${leader}`, status: 'offline' });
+    expect(h.fake!.sent).toEqual([]);
   });
 });
