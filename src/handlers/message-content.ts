@@ -50,6 +50,8 @@ export function extractText(msg: IncomingMessage, botOpenId: string | undefined)
   } catch {
     return null;
   }
+  // Valid JSON that is not an object ("null", "3") carries no text.
+  if (typeof parsed !== 'object' || parsed === null) return null;
   let text: string;
   if (msg.messageType === 'text') {
     const t = (parsed as { text?: unknown }).text;
@@ -81,8 +83,14 @@ function postText(p: unknown): string {
       if (!Array.isArray(para)) continue;
       lines.push(
         para
-          .map((n: Record<string, unknown>) =>
-            n.tag === 'text' || n.tag === 'a' ? String(n.text ?? '') : n.tag === 'at' ? String(n.user_name ?? '') : '',
+          .map((n: Record<string, unknown> | null) =>
+            !n || typeof n !== 'object'
+              ? ''
+              : n.tag === 'text' || n.tag === 'a'
+                ? String(n.text ?? '')
+                : n.tag === 'at'
+                  ? String(n.user_name ?? '')
+                  : '',
           )
           .join(''),
       );

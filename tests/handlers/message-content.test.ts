@@ -29,6 +29,17 @@ describe('message content', () => {
     expect(extractText(readMessageEvent(ev.event)!, BOT)).toBe('选民名单提前几天公布');
   });
 
+  it('reads JSON that is not an object, and post nodes that are null, as no text (found by the fault suite)', () => {
+    const ev = messageEvent({ text: 'x' });
+    const m = ev.event.message as Record<string, unknown>;
+    m.content = 'null';
+    expect(extractText(readMessageEvent(ev.event)!, BOT)).toBeNull();
+    m.message_type = 'post';
+    expect(extractText(readMessageEvent(ev.event)!, BOT)).toBeNull();
+    m.content = JSON.stringify({ content: [[null, { tag: 'text', text: '帮助' }]] });
+    expect(extractText(readMessageEvent(ev.event)!, BOT)).toBe('帮助');
+  });
+
   it('returns null for images and unreadable content, and rejects events without sender', () => {
     const ev = messageEvent({ text: 'x' });
     const m = ev.event.message as Record<string, unknown>;

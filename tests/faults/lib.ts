@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, ROOT } from '../helpers/spawn.js';
+import { TEST_APP_ID, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../helpers/test-runtime.js';
+import type { FakeLark } from '../helpers/fake-lark.js';
+
+export interface AttackResult {
+  attack: string;
+  tries: number;
+  failures: number;
+  notes?: string;
+}
+
+export function formatSummary(rows: AttackResult[], ms: number): string {
+  const head = ['attack', 'tries', 'failures', 'notes'];
+  const cells = rows.map((r) => [r.attack, String(r.tries), String(r.failures), r.notes ?? '']);
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => '| ' + c.map((x, i) => x.padEnd(w[i]!)).join(' | ') + ' |';
+  return [
+    `fault suite summary (${(ms / 1000).toFixed(1)} s)`,
+    line(head),
+    '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|',
+    ...cells.map(line),
+  ].join('\n');
+}
+
+/** Written by each test file; printed together by global-setup.ts. */
+export function recordResults(dir: string, file: string, rows: AttackResult[]): void {
+  writeFileSync(join(dir, `${file}.json`), JSON.stringify(rows));
+}
+
+export const BOT_OPEN_ID = 'ou_bot0000000000000000000000000001';
+
+export interface Service {
+  child: ChildProcess;
+  port: number;
+  base: string;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * The real service: `node --import tsx src/server.ts` (not the tsx wrapper
+ * binary, so a SIGKILL hits the process that owns the database, not a parent
+ * that relays signals).
+ */
+export async function startService(opts: { dataDir: string; fake: FakeLark; env?: Record<string, string>; port?: number }): Promise<Service> {
+  const port = opts.port ?? (await freePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: opts.dataDir,
+      KNOWLEDGE_DIR: join(opts.dataDir, 'knowledge'),
+      LARK_APP_ID: TEST_APP_ID,
+      LARK_APP_SECRET: 'x',
+      LARK_DOMAIN: opts.fake.url,
+      LARK_BOT_OPEN_ID: BOT_OPEN_ID,
+      LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+      LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d;
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const svc: Service = { child, port, base, output: () => out, exited };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`service exited during start:\n${out}`);
+    try {
+      if ((await fetch(base + '/readyz')).status === 200) return svc;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`service not ready within 60 s:\n${out}`);
+    }
+    await sleep(100);
+  }
+}
+
+export async function stopService(s: Service, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return s.exited;
+  s.child.kill(signal);
+  return s.exited;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Deterministic PRNG (mulberry32), so a failing run can be replayed with FAULT_SEED. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const SEED = Number(process.env.FAULT_SEED ?? 8);
