@@ -163,12 +163,13 @@ export async function benchReminders(): Promise<void> {
     for (const x of ['', '-wal', '-shm']) rmSync(file + x, { force: true });
   }
   const count = Number(process.env.BENCH_SEND_COUNT ?? 10_000);
-  console.log(`\nSending ${count} reminders through the outbox to a fake Lark Open Platform (the 1,000/min app limit makes this take at least ${fmt(count / 1000, 1)} min)…`);
+  const minMinutes = Math.max(0, count - 1000) / 1000; // the first 1,000 fit in the first minute's window
+  console.log(`\nSending ${count} reminders through the outbox to a fake Lark Open Platform (the 1,000/min app limit makes this take at least ${fmt(minMinutes, 1)} min)…`);
   const s = await sendThroughFake(count);
   console.log(
     table([
       ['measure', 'value', 'limit'],
-      ['time to deliver all', `${fmt(s.seconds, 0)} s (${fmt(s.seconds / 60, 1)} min)`, `≥ ${fmt(count / 1000, 1)} min at 1,000/min`],
+      ['time to deliver all', `${fmt(s.seconds, 0)} s (${fmt(s.seconds / 60, 1)} min)`, `≥ ${fmt(minMinutes, 1)} min at 1,000/min`],
       ['most in any 1 s / any 60 s at the fake', `${s.maxPerSecond} / ${s.maxPerMinute}`, '50 / 1,000'],
       ['most to one person', String(s.maxPerPerson), 'exactly 1'],
       ['delivered / HTTP requests', `${s.sent} / ${s.requests}`, ''],
