@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { readJsonLines } from '../knowledge/jsonl.js';
 import { withCliContext } from './context.js';
 import { createKnowledgeService, type AnswerResult, type KnowledgeAdmin } from '../knowledge/service.js';
 import { readEvalFile, scoreItem, summarize } from '../knowledge/eval.js';
@@ -184,26 +184,7 @@ const batchItem = z.object({ id: z.union([z.string(), z.number()]).transform(Str
 
 /** All lines are validated before any question is asked, so a bad file changes nothing. */
 function readBatch(path: string): z.infer<typeof batchItem>[] {
-  let raw: string;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`找不到批量提问文件「${path}」。`, 'not_found');
-  }
-  const items: z.infer<typeof batchItem>[] = [];
-  raw.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      throw new UserError(`批量提问文件第 ${i + 1} 行不是合法的 JSON。`);
-    }
-    const r = batchItem.safeParse(json);
-    if (!r.success) throw new UserError(`批量提问文件第 ${i + 1} 行需要 "id" 和 "question" 字段。`);
-    items.push(r.data);
-  });
-  return items;
+  return readJsonLines(path, '批量提问文件', batchItem, () => '需要 "id" 和 "question" 字段。');
 }
 
 function batchLine(id: string, a: AnswerResult) {

@@ -6,7 +6,8 @@ import { createWorkflowRepos } from '../store/workflow-repos.js';
 import type { WorkflowContext } from '../workflow/context.js';
 import { reminderCard } from '../workflow/reminders/card.js';
 import { computeReminders } from '../workflow/reminders/planner.js';
-import { localDate, slotOn } from '../workflow/schedule/daily-slots.js';
+import { todayIn } from '../workflow/dates.js';
+import { slotOn } from '../workflow/schedule/daily-slots.js';
 import { withCliContext } from './context.js';
 
 /**
@@ -25,7 +26,7 @@ export function registerReminderCommands(program: Command): void {
       if (!Number.isFinite(ms)) throw new UserError(`--at 不是有效的时间：${opts.at}（例如 2026-11-20T09:00:00+08:00）`);
       await withCliContext(async ({ db, config }) => {
         const ctx: WorkflowContext = { repos: createWorkflowRepos(db), tz: config.tz, clock: { now: () => ms } };
-        const day = localDate(ms, config.tz);
+        const day = todayIn(config.tz, ms);
         const slot = slotOn(day, config.reminderTime, config.tz);
         const slotLabel = `${day} ${config.reminderTime}`;
         if (ms < slot.at) process.stderr.write(`注意：${opts.at} 早于当天的提醒时间 ${config.reminderTime}，以下是当天该时刻将发出的提醒。\n`);

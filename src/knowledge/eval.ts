@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { readJsonLines } from './jsonl.js';
 import type { Citation } from './citation.js';
 
 /** The question-set format of ../shared/eval/dev-questions.jsonl. */
@@ -79,25 +79,7 @@ export function summarize(items: ItemScore[]): EvalSummary {
 
 /** Reads and validates a question file; any bad line refuses the whole file with its line number. */
 export function readEvalFile(path: string): EvalItem[] {
-  let raw: string;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`找不到评测题目文件「${path}」。`, 'not_found');
-  }
-  const items: EvalItem[] = [];
-  raw.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      throw new UserError(`评测文件第 ${i + 1} 行不是合法的 JSON。`);
-    }
-    const r = evalItemSchema.safeParse(json);
-    if (!r.success) throw new UserError(`评测文件第 ${i + 1} 行格式不对：${r.error.issues.map((x) => `${x.path.join('.')} ${x.message}`).join('；')}`);
-    items.push(r.data);
-  });
+  const items = readJsonLines(path, '评测文件', evalItemSchema, (issues) => `格式不对：${issues.map((x) => `${x.path.join('.')} ${x.message}`).join('；')}`, '评测题目文件');
   if (items.length === 0) throw new UserError(`评测文件「${path}」里没有题目。`);
   return items;
 }

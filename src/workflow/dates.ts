@@ -8,9 +8,14 @@ import type { IsoDate } from './types.js';
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day of an instant in time zone `tz` (formatters cached: digests call this per row). */
 export function todayIn(tz: string, nowMs: number): IsoDate {
+  let f = dayFormats.get(tz);
   // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(nowMs));
+  if (!f) dayFormats.set(tz, (f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return f.format(new Date(nowMs));
 }
 
 export function isValidIsoDate(s: string): boolean {

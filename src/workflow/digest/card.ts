@@ -1,7 +1,8 @@
 import { card, escapeMd, hr, linkButton, md, type Card, type CardElement, type HeaderTemplate } from '../../bot/cards.js';
 import { formatDateCn } from '../dates.js';
 import type { DigestData, OverdueVillage, PersonRef, RankingRow } from './data.js';
-import { localDay, overdueByPerson } from './data.js';
+import { todayIn } from '../dates.js';
+import { overdueByPerson } from './data.js';
 
 /**
  * The digest as a Lark card (JSON 2.0; markdown, hr, img and button only).
@@ -232,7 +233,7 @@ function footer(data: DigestData, tz: string, dashboardUrl?: string): CardElemen
   const at = new Intl.DateTimeFormat('zh-CN', { timeZone: tz, hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(data.generatedAt));
   const out: CardElement[] = [
     hr(),
-    md(`数据截至 ${formatDateCn(localDay(data.generatedAt, tz), data.date)} ${at}。发送「逾期 乡镇名」查看逾期明细，「导出」获取 Excel 进度表。`),
+    md(`数据截至 ${formatDateCn(todayIn(tz, data.generatedAt), data.date)} ${at}。发送「逾期 乡镇名」查看逾期明细，「导出」获取 Excel 进度表。`),
   ];
   if (dashboardUrl) out.push(linkButton('查看详情', dashboardUrl));
   return out;

@@ -2,9 +2,9 @@ import type Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import type { UnansweredRow } from '../../knowledge/question-log.js';
 import type { WorkflowContext } from '../context.js';
-import { addDays, daysBetween } from '../dates.js';
+import { addDays, daysBetween, todayIn } from '../dates.js';
 import type { Principal } from '../permissions.js';
-import { localDate, slotOn } from '../schedule/daily-slots.js';
+import { slotOn } from '../schedule/daily-slots.js';
 import { stagesFor, type StageTemplate } from '../stage-templates.js';
 import { complianceOf, getTargets, STRUCTURE_FIELDS, type StructureTargets } from '../structure.js';
 import { TALK_CATEGORIES } from '../talks.js';
@@ -756,7 +756,7 @@ export function loadCounty(ctx: WorkflowContext, countyId: number, date: IsoDate
   type TalkRaw = [id: number, category: number | string, subject: string | null, regionId: number, due: string | null, held: 0 | 1, heldOn: string | null, updatedAt: number | null, signed: 0 | 1 | null];
   for (const [id, cat, subject, regionId, due, isHeld, heldOnRaw, updatedAt, signed] of s.talks.raw(true).all(countyId, countyId, { detail: opts.detail ? 1 : 0 }) as TalkRaw[]) {
     const v = byId.get(regionId);
-    const heldOn = isHeld ? (heldOnRaw ?? (updatedAt !== null ? localDay(updatedAt, ctx.tz) : null)) : null;
+    const heldOn = isHeld ? (heldOnRaw ?? (updatedAt !== null ? todayIn(ctx.tz, updatedAt) : null)) : null;
     const held = heldOn !== null && heldOn <= p.date;
     if (v && updatedAt !== null && updatedAt <= p.asOf && (v.lastActivity === null || updatedAt > v.lastActivity)) v.lastActivity = updatedAt;
     if (v && !held && due !== null && due <= p.horizon) v.openItems++;
@@ -836,14 +836,6 @@ export function scopeFacts(ctx: WorkflowContext, scope: DigestScope, date: IsoDa
   return { scope, counties, villages, talks, risks, structures };
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The calendar day of an instant in the campaign time zone (a cached formatter: this runs per row). */
-export function localDay(ms: number, tz: string): IsoDate {
-  let f = dayFormats.get(tz);
-  if (!f) dayFormats.set(tz, (f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
-  return f.format(new Date(ms));
-}
 
 // ─── Building the digest ────────────────────────────────────────────────────
 
@@ -975,7 +967,7 @@ export function buildDigest(ctx: WorkflowContext, leader: Principal, date: IsoDa
       village: v.name,
       township: v.township,
       lastActivity: v.lastActivity,
-      lastActivityDate: v.lastActivity !== null ? localDay(v.lastActivity, ctx.tz) : null,
+      lastActivityDate: v.lastActivity !== null ? todayIn(ctx.tz, v.lastActivity) : null,
       openItems: v.openItems,
       responsible: v.responsible,
     });
@@ -987,7 +979,7 @@ export function buildDigest(ctx: WorkflowContext, leader: Principal, date: IsoDa
   for (const r of f.risks) {
     if (r.openedAt > p.asOf) continue;
     if (r.status === '已结' && r.closedAt !== null && r.closedAt <= p.asOf) continue;
-    const openedOn = localDay(r.openedAt, ctx.tz);
+    const openedOn = todayIn(ctx.tz, r.openedAt);
     risks.push({
       id: r.id,
       villageId: r.villageId,
@@ -1001,7 +993,7 @@ export function buildDigest(ctx: WorkflowContext, leader: Principal, date: IsoDa
       openedOn,
       ageDays: Math.max(0, diffDays(openedOn, date)),
       followups: r.followups,
-      lastFollowupOn: r.lastFollowupAt !== null ? localDay(r.lastFollowupAt, ctx.tz) : null,
+      lastFollowupOn: r.lastFollowupAt !== null ? todayIn(ctx.tz, r.lastFollowupAt) : null,
     });
   }
   risks.sort((a, b) => Number(b.mustCheck) - Number(a.mustCheck) || (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9) || b.ageDays - a.ageDays || a.id - b.id);

@@ -5,7 +5,8 @@ import type { Principal } from '../permissions.js';
 import { stagesFor } from '../stage-templates.js';
 import { complianceOf, STRUCTURE_FIELDS } from '../structure.js';
 import type { IsoDate } from '../types.js';
-import { buildDigest, DigestCache, localDay, peopleNames, scopeFacts, type DigestData, type DigestOptions } from './data.js';
+import { todayIn } from '../dates.js';
+import { buildDigest, DigestCache, peopleNames, scopeFacts, type DigestData, type DigestOptions } from './data.js';
 
 /**
  * 导出: the progress report as an .xlsx for a leader's scope (or everything,
@@ -185,10 +186,10 @@ export async function exportProgressXlsx(ctx: WorkflowContext, leader: Principal
         r.mustReasons ?? '',
         r.description,
         r.status,
-        asDate(localDay(r.openedAt, ctx.tz)),
+        asDate(todayIn(ctx.tz, r.openedAt)),
         r.followups,
-        r.lastFollowupAt !== null ? asDate(localDay(r.lastFollowupAt, ctx.tz)) : null,
-        r.closedAt !== null ? asDate(localDay(r.closedAt, ctx.tz)) : null,
+        r.lastFollowupAt !== null ? asDate(todayIn(ctx.tz, r.lastFollowupAt)) : null,
+        r.closedAt !== null ? asDate(todayIn(ctx.tz, r.closedAt)) : null,
       ]),
   );
 

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { todayIn } from '../dates.js';
 
 /**
  * Daily slots (the reminder time, the digest time) as instants in the campaign
@@ -17,9 +18,6 @@ function dailyCron(hhmm: string, tz: string): Cron {
   return new Cron(`${m} ${h} * * *`, { timezone: tz, paused: true });
 }
 
-export function localDate(ms: number, tz: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
-}
 
 /** Every slot with fromMs < at ≤ toMs, oldest first. */
 export function slotsBetween(hhmm: string, tz: string, fromMs: number, toMs: number): Slot[] {
@@ -27,7 +25,7 @@ export function slotsBetween(hhmm: string, tz: string, fromMs: number, toMs: num
   const out: Slot[] = [];
   let next = cron.nextRun(new Date(fromMs));
   while (next && next.getTime() <= toMs) {
-    out.push({ date: localDate(next.getTime(), tz), at: next.getTime() });
+    out.push({ date: todayIn(tz, next.getTime()), at: next.getTime() });
     next = cron.nextRun(next);
   }
   return out;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { afterQuiet, isQuiet, localDate, slotOn, slotsBetween } from '../../../src/workflow/schedule/daily-slots.js';
+import { todayIn } from '../../../src/workflow/dates.js';
+import { afterQuiet, isQuiet, slotOn, slotsBetween } from '../../../src/workflow/schedule/daily-slots.js';
 
 const TZ = 'Asia/Shanghai';
 const Q = { start: '22:00', end: '07:30' };
@@ -14,7 +15,7 @@ describe('daily slots in the campaign time zone', () => {
       { date: '2026-11-22', at: at('2026-11-22T01:00:00Z') },
     ]);
     expect(slotOn('2026-11-20', '08:30', TZ).at).toBe(at('2026-11-20T00:30:00Z'));
-    expect(localDate(at('2026-11-20T16:30:00Z'), TZ)).toBe('2026-11-21');
+    expect(todayIn(TZ, at('2026-11-20T16:30:00Z'))).toBe('2026-11-21');
   });
 
   it('knows quiet hours that wrap past midnight, and when they end', () => {
