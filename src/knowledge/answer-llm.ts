@@ -1,5 +1,4 @@
-import { ChatOpenAI } from '@langchain/openai';
-import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import type { ChatOpenAI } from '@langchain/openai';
 import type { Passage } from './retrieve.js';
 import { citationOf, displayLocator, type Citation } from './citation.js';
 
@@ -12,19 +11,37 @@ import { citationOf, displayLocator, type Citation } from './citation.js';
 export const LLM_TIMEOUT_MS = 15_000;
 export const NO_ANSWER_MARK = '无法回答';
 
+/** A prompt message in LangChain's plain tuple form: no message classes to load up front. */
+export type PromptMessage = ['system' | 'human', string];
+
 export interface ChatModelLike {
-  invoke(messages: (SystemMessage | HumanMessage)[], options?: { signal?: AbortSignal }): Promise<{ content: unknown }>;
+  invoke(messages: PromptMessage[], options?: { signal?: AbortSignal }): Promise<{ content: unknown }>;
 }
 
-export function createChatModel(cfg: { baseUrl: string; apiKey?: string; model: string }): ChatOpenAI {
-  return new ChatOpenAI({
-    model: cfg.model,
-    apiKey: cfg.apiKey ?? 'not-needed',
-    configuration: { baseURL: cfg.baseUrl },
-    temperature: 0,
-    maxRetries: 0,
-    timeout: LLM_TIMEOUT_MS,
-  });
+/**
+ * The OpenAI-compatible chat model, loaded on the first question: LangChain
+ * costs some 50 MB of memory, which a deployment without LLM_BASE_URL (and a
+ * deployment with it, until someone asks) should not pay.
+ */
+export function createChatModel(cfg: { baseUrl: string; apiKey?: string; model: string }): ChatModelLike {
+  let model: Promise<ChatOpenAI> | undefined;
+  const load = () =>
+    import('@langchain/openai').then(
+      ({ ChatOpenAI }) =>
+        new ChatOpenAI({
+          model: cfg.model,
+          apiKey: cfg.apiKey ?? 'not-needed',
+          configuration: { baseURL: cfg.baseUrl },
+          temperature: 0,
+          maxRetries: 0,
+          timeout: LLM_TIMEOUT_MS,
+        }),
+    );
+  return {
+    async invoke(messages, options) {
+      return (await (model ??= load())).invoke(messages, options);
+    },
+  };
 }
 
 const SYSTEM = `你是村（社区）"两委"换届工作的政策问答助手，回答乡镇干部的问题。
@@ -34,11 +51,14 @@ const SYSTEM = `你是村（社区）"两委"换届工作的政策问答助手�
 3. 每一句话末尾都必须用 [编号] 标注依据的资料，例如 [1] 或 [1][2]。
 4. 如果资料不足以回答，只输出：${NO_ANSWER_MARK}`;
 
-export function buildPrompt(question: string, passages: Passage[]): (SystemMessage | HumanMessage)[] {
+export function buildPrompt(question: string, passages: Passage[]): PromptMessage[] {
   const blocks = passages
     .map((p, i) => `[${i + 1}]《${p.chunk.doc_title}》${displayLocator(p.chunk)}${p.chunk.doc_version ? `（${p.chunk.doc_version}）` : ''}\n${p.chunk.text}`)
     .join('\n\n');
-  return [new SystemMessage(SYSTEM), new HumanMessage(`【资料】\n${blocks}\n\n【问题】${question}`)];
+  return [
+    ['system', SYSTEM],
+    ['human', `【资料】\n${blocks}\n\n【问题】${question}`],
+  ];
 }
 
 function textOf(content: unknown): string {

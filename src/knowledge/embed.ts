@@ -1,4 +1,4 @@
-import { OpenAIEmbeddings } from '@langchain/openai';
+import type { OpenAIEmbeddings } from '@langchain/openai';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../logger.js';
 import type { VectorSearch } from './retrieve.js';
@@ -14,16 +14,28 @@ export interface EmbeddingConfig {
   model: string;
 }
 
-export function createEmbeddings(cfg: EmbeddingConfig): OpenAIEmbeddings {
-  return new OpenAIEmbeddings({
-    model: cfg.model,
-    apiKey: cfg.apiKey ?? 'not-needed',
-    configuration: { baseURL: cfg.baseUrl },
-    // Compatible servers often answer floats only; the default base64 silently yields empty vectors.
-    encodingFormat: 'float',
-    batchSize: 16,
-    maxRetries: 1,
-  });
+export type Embeddings = Pick<OpenAIEmbeddings, 'embedDocuments' | 'embedQuery'>;
+
+/** The embeddings client, loaded on first use (LangChain is heavy; see createChatModel). */
+export function createEmbeddings(cfg: EmbeddingConfig): Embeddings {
+  let client: Promise<OpenAIEmbeddings> | undefined;
+  const load = () =>
+    (client ??= import('@langchain/openai').then(
+      ({ OpenAIEmbeddings }) =>
+        new OpenAIEmbeddings({
+          model: cfg.model,
+          apiKey: cfg.apiKey ?? 'not-needed',
+          configuration: { baseURL: cfg.baseUrl },
+          // Compatible servers often answer floats only; the default base64 silently yields empty vectors.
+          encodingFormat: 'float',
+          batchSize: 16,
+          maxRetries: 1,
+        }),
+    ));
+  return {
+    embedDocuments: async (texts) => (await load()).embedDocuments(texts),
+    embedQuery: async (text) => (await load()).embedQuery(text),
+  };
 }
 
 function toBlob(v: number[]): Buffer {
@@ -50,7 +62,7 @@ export class EmbeddingIndex implements VectorSearch {
 
   constructor(
     private readonly db: Db,
-    private readonly embeddings: Pick<OpenAIEmbeddings, 'embedDocuments' | 'embedQuery'>,
+    private readonly embeddings: Embeddings,
     private readonly model: string,
     private readonly logger?: Logger,
   ) {}

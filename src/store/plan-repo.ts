@@ -25,6 +25,14 @@ export function createPlanRepo(db: Db) {
     progress: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ?`),
     allProgress: db.prepare(`SELECT * FROM wf_stage_progress`),
     allDone: db.prepare(`SELECT village_id, stage_key FROM wf_stage_progress WHERE status = '已完成'`),
+    doneOfCounty: db.prepare(
+      `SELECT p.village_id, p.stage_key FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_stage_progress p ON p.village_id = v.id
+        WHERE t.parent_id = ? AND t.kind = 'township' AND p.status = '已完成'`,
+    ),
+    overridesOfCounty: db.prepare(
+      `SELECT o.village_id, o.stage_key, o.deadline FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_stage_overrides o ON o.village_id = v.id
+        WHERE t.parent_id = ? AND t.kind = 'township'`,
+    ),
     one: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ? AND stage_key = ?`),
     upsert: db.prepare(
       `INSERT INTO wf_stage_progress (village_id, stage_key, status, completed_on, note, updated_by, updated_at)
@@ -37,9 +45,11 @@ export function createPlanRepo(db: Db) {
     overrides(villageId: number): Map<string, string> {
       return new Map((s.overrides.all(villageId) as { stage_key: string; deadline: string }[]).map((r) => [r.stage_key, r.deadline]));
     },
-    allOverrides(): Map<number, Map<string, string>> {
+    /** Deadline overrides by village: all of them, or one county's. */
+    allOverrides(countyId?: number): Map<number, Map<string, string>> {
       const m = new Map<number, Map<string, string>>();
-      for (const r of s.allOverrides.all() as { village_id: number; stage_key: string; deadline: string }[]) {
+      const rows = countyId === undefined ? s.allOverrides.all() : s.overridesOfCounty.all(countyId);
+      for (const r of rows as { village_id: number; stage_key: string; deadline: string }[]) {
         let v = m.get(r.village_id);
         if (!v) m.set(r.village_id, (v = new Map()));
         v.set(r.stage_key, r.deadline);
@@ -55,10 +65,11 @@ export function createPlanRepo(db: Db) {
     progress(villageId: number): Map<string, StageProgressRow> {
       return new Map((s.progress.all(villageId) as StageProgressRow[]).map((r) => [r.stage_key, r]));
     },
-    /** The stages reported 已完成, by village (the reminder scan needs nothing else of the progress rows). */
-    allDone(): Map<number, Set<string>> {
+    /** The stages reported 已完成, by village, all or one county's (the reminder scan needs nothing else of the progress rows). */
+    allDone(countyId?: number): Map<number, Set<string>> {
       const m = new Map<number, Set<string>>();
-      for (const r of s.allDone.iterate() as Iterable<{ village_id: number; stage_key: string }>) {
+      const rows = countyId === undefined ? s.allDone.iterate() : s.doneOfCounty.iterate(countyId);
+      for (const r of rows as Iterable<{ village_id: number; stage_key: string }>) {
         let v = m.get(r.village_id);
         if (!v) m.set(r.village_id, (v = new Set()));
         v.add(r.stage_key);

@@ -71,6 +71,25 @@ export function createRosterRepo(db: Db) {
     clearAssignments: db.prepare(`DELETE FROM wf_assignments WHERE person_id = ?`),
     assign: db.prepare(`INSERT OR IGNORE INTO wf_assignments (person_id, village_id) VALUES (?, ?)`),
     allAssignments: db.prepare(`SELECT person_id, village_id FROM wf_assignments`),
+    villagesOfCounty: db.prepare(`${VILLAGE_SELECT} AND c.id = ? ORDER BY t.name, v.name`),
+    assignmentsOfCounty: db.prepare(
+      `SELECT a.person_id, a.village_id FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_assignments a ON a.village_id = v.id
+        WHERE t.parent_id = ? AND t.kind = 'township' AND v.kind = 'village'`,
+    ),
+    // Each person's counties: through assigned villages, and through talks still to hold
+    // (a talk's place is a village, a township or a county).
+    peopleInSeveralCounties: db.prepare(
+      `WITH person_county AS (
+         SELECT a.person_id, t.parent_id AS county_id
+           FROM wf_assignments a JOIN wf_regions v ON v.id = a.village_id JOIN wf_regions t ON t.id = v.parent_id
+         UNION
+         SELECT ti.person_id,
+                CASE r.kind WHEN 'village' THEN up.parent_id WHEN 'township' THEN r.parent_id ELSE r.id END
+           FROM wf_talk_interviewers ti JOIN wf_talks k ON k.id = ti.talk_id
+           JOIN wf_regions r ON r.id = k.region_id LEFT JOIN wf_regions up ON up.id = r.parent_id
+          WHERE k.status = '待谈')
+       SELECT person_id FROM person_county GROUP BY person_id HAVING COUNT(DISTINCT county_id) > 1`,
+    ),
   };
 
   return {
@@ -137,6 +156,17 @@ export function createRosterRepo(db: Db) {
     setAssignments(personId: number, villageIds: readonly number[]): void {
       s.clearAssignments.run(personId);
       for (const v of villageIds) s.assign.run(personId, v);
+    },
+    /** The villages of one county (the reminder scan works a county at a time). */
+    villagesOfCounty(countyId: number): Village[] {
+      return (s.villagesOfCounty.all(countyId) as VillageRow[]).map(toVillage);
+    },
+    assignmentsOfCounty(countyId: number): { personId: number; villageId: number }[] {
+      return (s.assignmentsOfCounty.all(countyId) as { person_id: number; village_id: number }[]).map((r) => ({ personId: r.person_id, villageId: r.village_id }));
+    },
+    /** Ids of the people with villages or open talks in more than one county. */
+    peopleInSeveralCounties(): Set<number> {
+      return new Set((s.peopleInSeveralCounties.all() as { person_id: number }[]).map((r) => r.person_id));
     },
     allAssignments(): { personId: number; villageId: number }[] {
       return (s.allAssignments.all() as { person_id: number; village_id: number }[]).map((r) => ({ personId: r.person_id, villageId: r.village_id }));

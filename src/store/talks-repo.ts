@@ -20,6 +20,12 @@ export interface TalkWithPeople extends TalkRow {
   interviewer_ids: number[];
 }
 
+/** A talk is held in a village, a township or a county: the regions of county @county, itself included. */
+const REGIONS_OF_COUNTY = `
+  SELECT @county
+  UNION ALL SELECT id FROM wf_regions WHERE parent_id = @county AND kind = 'township'
+  UNION ALL SELECT v.id FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id WHERE t.parent_id = @county AND t.kind = 'township'`;
+
 export function createTalksRepo(db: Db) {
   const s = {
     find: db.prepare(`SELECT * FROM wf_talks WHERE category = ? AND subject = ? AND region_id = ?`),
@@ -46,6 +52,16 @@ export function createTalksRepo(db: Db) {
       `SELECT ti.talk_id, ti.person_id FROM wf_talk_interviewers ti JOIN wf_talks t ON t.id = ti.talk_id
         WHERE t.status = '待谈' AND t.due_date IS NOT NULL AND (t.due_date < @day OR t.due_date IN (@d1, @d2, @d3))`,
     ),
+    openDueOfCounty: db.prepare(
+      `SELECT id, category, subject, region_id, due_date FROM wf_talks
+        WHERE status = '待谈' AND due_date IS NOT NULL AND (due_date < @day OR due_date IN (@d1, @d2, @d3))
+          AND region_id IN (${REGIONS_OF_COUNTY})`,
+    ),
+    openDueInterviewersOfCounty: db.prepare(
+      `SELECT ti.talk_id, ti.person_id FROM wf_talk_interviewers ti JOIN wf_talks t ON t.id = ti.talk_id
+        WHERE t.status = '待谈' AND t.due_date IS NOT NULL AND (t.due_date < @day OR t.due_date IN (@d1, @d2, @d3))
+          AND t.region_id IN (${REGIONS_OF_COUNTY})`,
+    ),
   };
   const withPeople = (rows: TalkRow[]): TalkWithPeople[] => {
     const map = new Map<number, number[]>();
@@ -65,16 +81,21 @@ export function createTalksRepo(db: Db) {
       if (!r) return undefined;
       return { ...r, interviewer_ids: (s.interviewers.all(id) as { person_id: number }[]).map((x) => x.person_id) };
     },
-    /** Talks still to hold that are overdue on `day` or due on one of `days` (at most three), with their interviewers. */
-    openDue(day: string, days: readonly string[]): { id: number; category: string; subject: string; region_id: number; due_date: string; interviewer_ids: number[] }[] {
-      const p = { day, d1: days[0] ?? day, d2: days[1] ?? day, d3: days[2] ?? day };
+    /** Talks still to hold that are overdue on `day` or due on one of `days` (at most three), with their interviewers; all, or one county's. */
+    openDue(
+      day: string,
+      days: readonly string[],
+      countyId?: number,
+    ): { id: number; category: string; subject: string; region_id: number; due_date: string; interviewer_ids: number[] }[] {
+      const p = { day, d1: days[0] ?? day, d2: days[1] ?? day, d3: days[2] ?? day, county: countyId ?? null };
+      const scoped = countyId !== undefined;
       const map = new Map<number, number[]>();
-      for (const r of s.openDueInterviewers.all(p) as { talk_id: number; person_id: number }[]) {
+      for (const r of (scoped ? s.openDueInterviewersOfCounty : s.openDueInterviewers).all(p) as { talk_id: number; person_id: number }[]) {
         let l = map.get(r.talk_id);
         if (!l) map.set(r.talk_id, (l = []));
         l.push(r.person_id);
       }
-      return (s.openDue.all(p) as { id: number; category: string; subject: string; region_id: number; due_date: string }[]).map((r) => ({
+      return ((scoped ? s.openDueOfCounty : s.openDue).all(p) as { id: number; category: string; subject: string; region_id: number; due_date: string }[]).map((r) => ({
         ...r,
         interviewer_ids: map.get(r.id) ?? [],
       }));

@@ -851,251 +851,407 @@ export function weekdayOf(date: IsoDate): string {
 /**
  * The digest of one leader (or admin) for one day. Refuses (UserError) a
  * principal who is neither. Pure over the tables: it reads, never writes.
+ * Works a county at a time (see DigestBuilder), so a province-wide digest
+ * never holds more than one county's facts.
  */
 export function buildDigest(ctx: WorkflowContext, leader: Principal, date: IsoDate, opts: DigestOptions = {}): DigestData {
   if (!canReceiveDigest(leader)) throw new UserError(DIGEST_AUDIENCE_MESSAGE, 'forbidden');
   // One moment for the whole digest (and the cache key of the counties it loads).
   opts = { ...opts, now: opts.now ?? ctx.clock.now() };
-  const scope = digestScope(ctx, leader);
-  const p = params(ctx, date, opts);
-  const f = scopeFacts(ctx, scope, date, opts);
-  const vs = f.villages;
+  const b = new DigestBuilder(ctx, digestScope(ctx, leader), date, opts);
+  for (const c of countiesOf(ctx, b.scope)) b.add(loadCounty(ctx, c.id, date, opts));
+  return b.finish(leader, opts);
+}
 
-  // Completion by stage.
-  const byStage: StageCompletion[] = stageKeyList.map((s) => ({ key: s.key, name: s.names.村, order: s.order, total: 0, done: 0, overdue: 0, inProgress: 0, blocked: 0, notStarted: 0, dueSoon: 0 }));
-  const typesSeen = new Set<VillageType>();
-  let done = 0;
-  let total = 0;
-  let allDone = 0;
-  for (const v of vs) {
-    typesSeen.add(v.type);
-    done += v.done;
-    total += v.total;
-    if (v.done === v.total) allDone++;
-    const { cells, offset } = v;
-    for (let i = 0; i < byStage.length; i++) {
-      const c = cells[offset + i]!;
-      if (c === NA) continue;
-      const b = byStage[i]!;
-      const st = c & STATE;
-      b.total++;
-      if (st === DONE) b.done++;
-      else if (c & OVERDUE) b.overdue++;
-      else if (st === ACTIVE) b.inProgress++;
-      else if (st === BLOCKED) b.blocked++;
-      else b.notStarted++;
-      if (c & DUE_SOON) b.dueSoon++;
+/** Cuts a sorted candidate list back to `max` once it has grown past twice that (amortised top-k). */
+function prune<T>(xs: T[], max: number, order: (a: T, b: T) => number): void {
+  if (xs.length <= 2 * max) return;
+  xs.sort(order);
+  xs.length = max;
+}
+
+const overdueVillageOrder = (a: OverdueVillage, b: OverdueVillage) =>
+  b.maxDays - a.maxDays || b.stages.length - a.stages.length || cmpStr(a.township, b.township) || cmpStr(a.village, b.village);
+const dueSoonOrder = (a: DueSoonItem, b: DueSoonItem) => cmpStr(a.deadline, b.deadline) || cmpStr(a.township, b.township) || cmpStr(a.village, b.village) || cmpStr(a.what, b.what);
+const overdueTalkOrder = (a: OverdueTalk, b: OverdueTalk) => b.days - a.days || a.id - b.id;
+const notReportedOrder = (a: NotReportedVillage, b: NotReportedVillage) =>
+  (a.lastActivity ?? 0) - (b.lastActivity ?? 0) || b.openItems - a.openItems || cmpStr(a.township, b.township) || cmpStr(a.village, b.village);
+const riskOrder = (a: OpenRisk, b: OpenRisk) =>
+  Number(b.mustCheck) - Number(a.mustCheck) || (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9) || b.ageDays - a.ageDays || a.id - b.id;
+
+const STAT_KEYS = ['oneShoulder', 'graduates', 'under35', 'women', 'partyRatio', 'all'] as const;
+const STAT_NAMES: Record<(typeof STAT_KEYS)[number], string> = { oneShoulder: '一肩挑', graduates: '大学生', under35: '35岁以下', women: '女性', partyRatio: '党员比例', all: '全部达标' };
+
+/**
+ * Builds one digest from county facts fed one county at a time: counts are
+ * summed as they come; named lists that the digest cuts to `maxListItems`
+ * keep only their best candidates between counties (exact: each list has a
+ * total order); the lists that feed per-person figures (overdue and
+ * not-reported villages) are kept whole, as they were before the cut.
+ */
+export class DigestBuilder {
+  private readonly p: Params;
+  private readonly max: number;
+  private readonly inScope: (townshipId: number) => boolean;
+  private villages = 0;
+  private readonly townshipIds = new Set<number>();
+  private readonly byStage: StageCompletion[] = stageKeyList.map((s) => ({ key: s.key, name: s.names.村, order: s.order, total: 0, done: 0, overdue: 0, inProgress: 0, blocked: 0, notStarted: 0, dueSoon: 0 }));
+  private readonly typesSeen = new Set<VillageType>();
+  private done = 0;
+  private total = 0;
+  private allDone = 0;
+  private completedTotal = 0;
+  private readonly completed: CompletedItem[] = [];
+  private readonly completedByStage = new Map<string, number>();
+  private readonly overdueVillages: OverdueVillage[] = [];
+  private overdueTotal = 0;
+  private readonly dueSoon: DueSoonItem[] = [];
+  private dueSoonTotal = 0;
+  private readonly cats = new Map<string, TalkCategoryStats>(TALK_CATEGORIES.map((c) => [c.name, { category: c.name, total: 0, held: 0, overdue: 0, rate: 0 }]));
+  private readonly overdueTalks: OverdueTalk[] = [];
+  private talksHeldYesterday = 0;
+  private readonly notReported: NotReportedVillage[] = [];
+  private readonly risks: OpenRisk[] = [];
+  private risksOpen = 0;
+  private risksMustCheck = 0;
+  private risksMustCheckBare = 0;
+  private readonly targets: StructureTargets;
+  private readonly stat = new Map(STAT_KEYS.map((k) => [k, { met: 0, reported: 0 }]));
+  private readonly missing: { villageId: number; village: string; township: string; responsible: PersonRef[] }[] = [];
+  private missingCount = 0;
+  private readonly unmet: DigestData['structure']['unmet'] = [];
+  private unmetCount = 0;
+  private elected = 0;
+  private reported = 0;
+  /** 晾晒 units: the counties (province-wide) or the townships of the one county. */
+  private readonly units: Unit[] = [];
+  private unitWithin = '';
+  private readonly weekTotal = emptyWeek();
+  private weekTotalStages = 0;
+  private readonly week = { talksHeldThis: 0, talksHeldPrev: 0, risksOpenedThis: 0, risksOpenedPrev: 0, risksClosedThis: 0, risksClosedPrev: 0 };
+
+  constructor(
+    private readonly ctx: WorkflowContext,
+    readonly scope: DigestScope,
+    private readonly date: IsoDate,
+    opts: DigestOptions,
+  ) {
+    this.p = params(ctx, date, opts);
+    this.max = opts.maxListItems ?? (scope.kind === 'all' ? 1000 : Infinity);
+    this.inScope = scope.kind === 'township' ? (townshipId: number) => townshipId === scope.id : () => true;
+    this.targets = getTargets(ctx);
+    if (scope.kind !== 'all') this.unitWithin = scope.county ?? '';
+  }
+
+  add(c: CountyFacts): void {
+    const { p, date, max } = this;
+    this.addUnits(c);
+    for (const v of c.villages) {
+      if (!this.inScope(v.townshipId)) continue;
+      this.villages++;
+      this.townshipIds.add(v.townshipId);
+      this.typesSeen.add(v.type);
+      this.done += v.done;
+      this.total += v.total;
+      if (v.done === v.total) this.allDone++;
+      const { cells, offset } = v;
+      for (let i = 0; i < this.byStage.length; i++) {
+        const cell = cells[offset + i]!;
+        if (cell === NA) continue;
+        const b = this.byStage[i]!;
+        const st = cell & STATE;
+        b.total++;
+        if (st === DONE) b.done++;
+        else if (cell & OVERDUE) b.overdue++;
+        else if (st === ACTIVE) b.inProgress++;
+        else if (st === BLOCKED) b.blocked++;
+        else b.notStarted++;
+        if (cell & DUE_SOON) b.dueSoon++;
+      }
+      // Completed yesterday, with who recorded it (names filled in for what is kept).
+      for (const x of v.completedYesterday) {
+        this.completedTotal++;
+        this.completedByStage.set(x.name, (this.completedByStage.get(x.name) ?? 0) + 1);
+        if (this.completed.length < max) this.completed.push({ villageId: v.id, village: v.name, township: v.township, stage: x.name, by: x.by });
+      }
+      // Overdue.
+      if (v.overdue.length) {
+        this.overdueTotal += v.overdue.length;
+        const stages = v.overdue.sort((a, b) => b.days - a.days); // in place: the order is the same for every reader
+        this.overdueVillages.push({ villageId: v.id, village: v.name, township: v.township, townshipId: v.townshipId, responsible: v.responsible, stages, maxDays: stages[0]!.days });
+      }
+      // Due soon (stages; talks below). Responsible people as refs until the names are kept.
+      for (const d of v.dueSoon) {
+        this.dueSoonTotal++;
+        this.dueSoon.push({ kind: 'stage', villageId: v.id, village: v.name, township: v.township, what: d.name, deadline: d.deadline, daysLeft: d.daysLeft, status: d.status, responsible: v.responsible as unknown as string[] });
+      }
+      // Not reported: open items expected to move, but nothing recorded in the window.
+      if (v.openItems > 0 && !(v.lastActivity !== null && v.lastActivity >= p.windowStart)) {
+        this.notReported.push({
+          villageId: v.id,
+          village: v.name,
+          township: v.township,
+          lastActivity: v.lastActivity,
+          lastActivityDate: v.lastActivity !== null ? todayIn(this.ctx.tz, v.lastActivity) : null,
+          openItems: v.openItems,
+          responsible: v.responsible,
+        });
+      }
+      // Structure of the new committees.
+      if (v.elected) this.elected++;
+      const row = c.structures.get(v.id);
+      if (!row) {
+        if (v.elected) {
+          this.missingCount++;
+          if (this.missing.length < max) this.missing.push({ villageId: v.id, village: v.name, township: v.township, responsible: v.responsible });
+        }
+      } else {
+        this.reported++;
+        const comp = complianceOf({ ...row, village_id: row.villageId, updated_by: '' }, this.targets);
+        for (const k of STAT_KEYS) {
+          if (comp[k] === null) continue;
+          const e = this.stat.get(k)!;
+          e.reported++;
+          if (comp[k]) e.met++;
+        }
+        const miss = STRUCTURE_FIELDS.filter((x) => comp[x.key] === false).map((x) => x.name);
+        if (miss.length) {
+          this.unmetCount++;
+          if (this.unmet.length < max) this.unmet.push({ villageId: v.id, village: v.name, township: v.township, unmet: miss });
+        }
+      }
+      addWeek(this.weekTotal, v.week);
+      this.weekTotalStages += v.total;
     }
-  }
-  for (let i = 0; i < byStage.length; i++) {
-    const names = stageKeyList[i]!.names;
-    const shown = [...typesSeen].map((t) => names[t]);
-    const distinct = [...new Set(shown.length ? shown : [names.村])];
-    byStage[i]!.name = distinct.length > 1 ? (MIXED_NAMES[byStage[i]!.key] ?? distinct.join('/')) : distinct[0]!;
-  }
 
-  // Completed yesterday, with who recorded it.
-  const completed: CompletedItem[] = [];
-  for (const v of vs) for (const c of v.completedYesterday) completed.push({ villageId: v.id, village: v.name, township: v.township, stage: c.name, by: c.by });
-  const names = peopleNames(ctx, completed.map((c) => c.by).filter((x): x is string => !!x));
-  for (const c of completed) if (c.by) c.by = names.get(c.by) ?? c.by;
-  const completedByStage = new Map<string, number>();
-  for (const c of completed) completedByStage.set(c.stage, (completedByStage.get(c.stage) ?? 0) + 1);
-
-  // Overdue, by village and by person.
-  const overdueVillages: OverdueVillage[] = [];
-  let overdueTotal = 0;
-  for (const v of vs) {
-    if (!v.overdue.length) continue;
-    overdueTotal += v.overdue.length;
-    const stages = v.overdue.sort((a, b) => b.days - a.days); // in place: the order is the same for every reader
-    overdueVillages.push({ villageId: v.id, village: v.name, township: v.township, townshipId: v.townshipId, responsible: v.responsible, stages, maxDays: stages[0]!.days });
-  }
-  overdueVillages.sort((a, b) => b.maxDays - a.maxDays || b.stages.length - a.stages.length || cmpStr(a.township, b.township) || cmpStr(a.village, b.village));
-
-  // Due soon (stages and talks).
-  const dueSoon: DueSoonItem[] = [];
-  for (const v of vs) {
-    for (const d of v.dueSoon) {
-      dueSoon.push({ kind: 'stage', villageId: v.id, village: v.name, township: v.township, what: d.name, deadline: d.deadline, daysLeft: d.daysLeft, status: d.status, responsible: v.responsible as unknown as string[] });
+    const w = p.week;
+    for (const t of c.talks) {
+      if (!this.inScope(t.townshipId)) continue;
+      let cat = this.cats.get(t.category);
+      if (!cat) this.cats.set(t.category, (cat = { category: t.category, total: 0, held: 0, overdue: 0, rate: 0 }));
+      cat.total++;
+      if (t.heldOn) {
+        if (t.heldOn >= w.thisWeek.from && t.heldOn <= w.thisWeek.to) this.week.talksHeldThis++;
+        else if (t.heldOn >= w.prevWeek.from && t.heldOn <= w.prevWeek.to) this.week.talksHeldPrev++;
+      }
+      if (t.held) {
+        cat.held++;
+        if (t.heldOn === p.yesterday) this.talksHeldYesterday++;
+        continue;
+      }
+      if (t.due === null) continue;
+      if (t.due < date) {
+        cat.overdue++;
+        this.overdueTalks.push({ id: t.id, category: t.category, subject: t.subject, place: t.villageId !== null ? `${t.township}${t.village}` : t.village, township: t.township, due: t.due, days: diffDays(t.due, date), interviewers: t.interviewers });
+      } else if (t.due <= p.dueSoonTo) {
+        this.dueSoonTotal++;
+        this.dueSoon.push({
+          kind: 'talk',
+          villageId: t.villageId,
+          village: t.village,
+          township: t.township,
+          what: `${t.category}：${t.subject}`,
+          deadline: t.due,
+          daysLeft: diffDays(date, t.due),
+          status: '待谈',
+          responsible: t.interviewers,
+        });
+      }
     }
-  }
 
-  // Talks.
-  const cats = new Map<string, TalkCategoryStats>(TALK_CATEGORIES.map((c) => [c.name, { category: c.name, total: 0, held: 0, overdue: 0, rate: 0 }]));
-  const overdueTalks: OverdueTalk[] = [];
-  let talksHeldYesterday = 0;
-  for (const t of f.talks) {
-    let c = cats.get(t.category);
-    if (!c) cats.set(t.category, (c = { category: t.category, total: 0, held: 0, overdue: 0, rate: 0 }));
-    c.total++;
-    if (t.held) {
-      c.held++;
-      if (t.heldOn === p.yesterday) talksHeldYesterday++;
-      continue;
-    }
-    if (t.due === null) continue;
-    if (t.due < date) {
-      c.overdue++;
-      overdueTalks.push({ id: t.id, category: t.category, subject: t.subject, place: t.villageId !== null ? `${t.township}${t.village}` : t.village, township: t.township, due: t.due, days: diffDays(t.due, date), interviewers: t.interviewers });
-    } else if (t.due <= p.dueSoonTo) {
-      dueSoon.push({
-        kind: 'talk',
-        villageId: t.villageId,
-        village: t.village,
-        township: t.township,
-        what: `${t.category}：${t.subject}`,
-        deadline: t.due,
-        daysLeft: diffDays(date, t.due),
-        status: '待谈',
-        responsible: t.interviewers,
+    // Open risks as of the day: 必查 first, then severity, then the oldest.
+    const start = (d: IsoDate) => slotOn(d, '00:00', this.ctx.tz).at;
+    const thisFrom = start(w.thisWeek.from);
+    const prevFrom = start(w.prevWeek.from);
+    const thisTo = start(date);
+    const inWeek = (at: number | null, from: number, to: number) => at !== null && at >= from && at < to;
+    for (const r of c.risks) {
+      if (!this.inScope(r.townshipId)) continue;
+      if (inWeek(r.openedAt, thisFrom, thisTo)) this.week.risksOpenedThis++;
+      else if (inWeek(r.openedAt, prevFrom, thisFrom)) this.week.risksOpenedPrev++;
+      if (r.status === '已结') {
+        if (inWeek(r.closedAt, thisFrom, thisTo)) this.week.risksClosedThis++;
+        else if (inWeek(r.closedAt, prevFrom, thisFrom)) this.week.risksClosedPrev++;
+      }
+      if (r.openedAt > p.asOf) continue;
+      if (r.status === '已结' && r.closedAt !== null && r.closedAt <= p.asOf) continue;
+      const openedOn = todayIn(this.ctx.tz, r.openedAt);
+      this.risksOpen++;
+      if (r.mustCheck) this.risksMustCheck++;
+      if (r.mustCheck && r.followups === 0) this.risksMustCheckBare++;
+      this.risks.push({
+        id: r.id,
+        villageId: r.villageId,
+        village: r.village,
+        township: r.township,
+        category: r.category,
+        severity: r.severity,
+        mustCheck: r.mustCheck,
+        mustReasons: r.mustReasons,
+        description: r.description,
+        openedOn,
+        ageDays: Math.max(0, diffDays(openedOn, date)),
+        followups: r.followups,
+        lastFollowupOn: r.lastFollowupAt !== null ? todayIn(this.ctx.tz, r.lastFollowupAt) : null,
       });
     }
+
+    // Between counties, only the best candidates of each cut list are kept.
+    prune(this.dueSoon, max, dueSoonOrder);
+    prune(this.overdueTalks, max, overdueTalkOrder);
+    prune(this.risks, max, riskOrder);
   }
-  for (const c of cats.values()) c.rate = c.total ? c.held / c.total : 0;
-  overdueTalks.sort((a, b) => b.days - a.days || a.id - b.id);
-  dueSoon.sort((a, b) => cmpStr(a.deadline, b.deadline) || cmpStr(a.township, b.township) || cmpStr(a.village, b.village) || cmpStr(a.what, b.what));
-  const byCategory = [...cats.values()];
 
-  // Not reported: open items expected to move, but nothing recorded in the window.
-  const notReported: NotReportedVillage[] = [];
-  for (const v of vs) {
-    if (v.openItems === 0) continue;
-    if (v.lastActivity !== null && v.lastActivity >= p.windowStart) continue;
-    notReported.push({
-      villageId: v.id,
-      village: v.name,
-      township: v.township,
-      lastActivity: v.lastActivity,
-      lastActivityDate: v.lastActivity !== null ? todayIn(ctx.tz, v.lastActivity) : null,
-      openItems: v.openItems,
-      responsible: v.responsible,
-    });
-  }
-  notReported.sort((a, b) => (a.lastActivity ?? 0) - (b.lastActivity ?? 0) || b.openItems - a.openItems || cmpStr(a.township, b.township) || cmpStr(a.village, b.village));
-
-  // Open risks as of the day: 必查 first, then severity, then the oldest.
-  const risks: OpenRisk[] = [];
-  for (const r of f.risks) {
-    if (r.openedAt > p.asOf) continue;
-    if (r.status === '已结' && r.closedAt !== null && r.closedAt <= p.asOf) continue;
-    const openedOn = todayIn(ctx.tz, r.openedAt);
-    risks.push({
-      id: r.id,
-      villageId: r.villageId,
-      village: r.village,
-      township: r.township,
-      category: r.category,
-      severity: r.severity,
-      mustCheck: r.mustCheck,
-      mustReasons: r.mustReasons,
-      description: r.description,
-      openedOn,
-      ageDays: Math.max(0, diffDays(openedOn, date)),
-      followups: r.followups,
-      lastFollowupOn: r.lastFollowupAt !== null ? todayIn(ctx.tz, r.lastFollowupAt) : null,
-    });
-  }
-  risks.sort((a, b) => Number(b.mustCheck) - Number(a.mustCheck) || (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9) || b.ageDays - a.ageDays || a.id - b.id);
-
-  // Ranking (晾晒) and the weekly comparison over the same units.
-  const ranking = rankingOf(scope, f);
-  const weekly = (opts.weekly ?? isWeeklyDay(date)) ? weeklyOf(scope, f, p, ctx) : undefined;
-
-  // Structure of the new committees.
-  const targets = getTargets(ctx);
-  const statKeys = ['oneShoulder', 'graduates', 'under35', 'women', 'partyRatio', 'all'] as const;
-  const stat = new Map(statKeys.map((k) => [k, { met: 0, reported: 0 }]));
-  const missing: DigestData['structure']['missing'] = [];
-  const unmet: DigestData['structure']['unmet'] = [];
-  let elected = 0;
-  let reported = 0;
-  for (const v of vs) {
-    if (v.elected) elected++;
-    const row = f.structures.get(v.id);
-    if (!row) {
-      if (v.elected) missing.push({ villageId: v.id, village: v.name, township: v.township, responsible: v.responsible as unknown as string[] });
-      continue;
+  /**
+   * The units compared (晾晒): the townships of the leader's county (a township
+   * leader sees their place among the county's townships — aggregate figures
+   * only, no village or person of another township), or the counties for a
+   * province-wide digest.
+   */
+  private addUnits(c: CountyFacts): void {
+    const newUnit = (id: number, name: string, parent: string | null): Unit => ({ id, name, parent, villages: 0, done: 0, total: 0, dueTotal: 0, dueDone: 0, overdue: 0, completedYesterday: 0, week: emptyWeek() });
+    const add = (u: Unit, v: VillageFacts) => {
+      u.villages++;
+      u.done += v.done;
+      u.total += v.total;
+      u.dueTotal += v.dueTotal;
+      u.dueDone += v.dueDone;
+      u.overdue += v.overdue.length;
+      u.completedYesterday += v.completedYesterday.length;
+      addWeek(u.week, v.week);
+    };
+    if (this.scope.kind === 'all') {
+      const u = newUnit(c.countyId, c.county, null);
+      for (const v of c.villages) add(u, v);
+      this.units.push(u);
+      return;
     }
-    reported++;
-    const c = complianceOf({ ...row, village_id: row.villageId, updated_by: '' }, targets);
-    for (const k of statKeys) {
-      if (c[k] === null) continue;
-      const e = stat.get(k)!;
-      e.reported++;
-      if (c[k]) e.met++;
-    }
-    const miss = STRUCTURE_FIELDS.filter((x) => c[x.key] === false).map((x) => x.name);
-    if (miss.length) unmet.push({ villageId: v.id, village: v.name, township: v.township, unmet: miss });
+    this.unitWithin = c.county;
+    const byId = new Map(c.townships.map((t) => [t.id, newUnit(t.id, t.name, c.county)]));
+    for (const v of c.villages) add(byId.get(v.townshipId)!, v);
+    this.units.push(...byId.values());
   }
-  const statName: Record<(typeof statKeys)[number], string> = { oneShoulder: '一肩挑', graduates: '大学生', under35: '35岁以下', women: '女性', partyRatio: '党员比例', all: '全部达标' };
 
-  // Named lists: cut to the limit (after sorting), names of people filled in only for what is kept.
-  const max = opts.maxListItems ?? (scope.kind === 'all' ? 1000 : Infinity);
-  const cut = <T>(xs: T[]): T[] => (xs.length > max ? xs.slice(0, max) : xs);
-  const byPerson = overdueByPerson(overdueVillages);
-  const nrPeople = notReportedPeople(notReported);
-  const dueKept = cut(dueSoon).map((i) => (i.kind === 'stage' ? { ...i, responsible: (i.responsible as unknown as PersonRef[]).map((r) => r.name) } : i));
-  const missingKept = cut(missing).map((m) => ({ ...m, responsible: (m.responsible as unknown as PersonRef[]).map((r) => r.name) }));
+  private ranking(): DigestData['ranking'] {
+    const { scope } = this;
+    const rows = this.units
+      .filter((u) => u.villages > 0)
+      .map((u) => ({
+        rank: 0,
+        id: u.id,
+        name: u.name,
+        parent: u.parent,
+        villages: u.villages,
+        done: u.done,
+        total: u.total,
+        rate: u.total ? u.done / u.total : 0,
+        dueTotal: u.dueTotal,
+        dueDone: u.dueDone,
+        overdue: u.overdue,
+        completedYesterday: u.completedYesterday,
+        own: scope.kind === 'township' && u.id === scope.id,
+      }))
+      .sort((a, b) => b.rate - a.rate || a.overdue - b.overdue || cmpStr(a.name, b.name));
+    rows.forEach((r, i) => (r.rank = i + 1));
+    return scope.kind === 'all' ? { level: 'county', within: '全部县(市、区)', rows } : { level: 'township', within: this.unitWithin, rows };
+  }
 
-  const data: DigestData = {
-    date,
-    weekday: weekdayOf(date),
-    generatedAt: opts.now ?? ctx.clock.now(),
-    leader: { openId: leader.openId, name: leader.name, role: leader.role, isAdmin: leader.isAdmin },
-    scope,
-    villages: vs.length,
-    townships: new Set(vs.map((v) => v.townshipId)).size,
-    completion: { done, total, rate: total ? done / total : 0, villagesAllDone: allDone, byStage },
-    completedYesterday: {
-      date: p.yesterday,
-      total: completed.length,
-      byStage: [...completedByStage].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count),
-      items: cut(completed),
-      talksHeld: talksHeldYesterday,
-    },
-    overdue: { total: overdueTotal, villageCount: overdueVillages.length, personCount: byPerson.length, villages: cut(overdueVillages), byPerson: cut(byPerson) },
-    dueSoon: { from: date, to: p.dueSoonTo, total: dueSoon.length, items: dueKept },
-    notReported: {
-      days: p.notReportedDays,
-      since: addDays(date, -p.notReportedDays),
-      horizonDays: p.horizonDays,
-      count: notReported.length,
-      peopleCount: nrPeople.length,
-      villages: cut(notReported),
-      people: cut(nrPeople),
-    },
-    talks: {
-      total: byCategory.reduce((n, c) => n + c.total, 0),
-      held: byCategory.reduce((n, c) => n + c.held, 0),
-      overdue: byCategory.reduce((n, c) => n + c.overdue, 0),
-      byCategory,
-      overdueList: cut(overdueTalks),
-    },
-    risks: { open: risks.length, mustCheck: risks.filter((r) => r.mustCheck).length, mustCheckWithoutFollowup: risks.filter((r) => r.mustCheck && r.followups === 0).length, items: cut(risks) },
-    ranking,
-    structure: {
-      targets,
-      elected,
-      reported,
-      byTarget: statKeys.map((k) => {
-        const e = stat.get(k)!;
-        return { key: k, name: statName[k], met: e.met, reported: e.reported, rate: e.reported ? e.met / e.reported : 0 };
-      }),
-      missingCount: missing.length,
-      unmetCount: unmet.length,
-      missing: missingKept,
-      unmet: cut(unmet),
-    },
-    ...(weekly ? { weekly } : {}),
-  };
-  if (leader.isAdmin) {
-    data.admin = {
-      unanswered: (opts.unanswered ?? []).map(toQuestion),
-      missedReminders: [...(opts.missedReminders ?? [])],
+  private weekly(): WeeklyData {
+    return {
+      windows: this.p.week,
+      total: weeklyRow(this.scope.id, this.scope.name, this.weekTotalStages, this.weekTotal),
+      rows: sortWeekly(this.units.filter((u) => u.villages > 0).map((u) => weeklyRow(u.id, u.name, u.total, u.week))),
+      ...this.week,
     };
   }
-  return data;
+
+  finish(leader: Principal, opts: DigestOptions): DigestData {
+    const { ctx, scope, date, p, max } = this;
+    const cut = <T>(xs: T[]): T[] => (xs.length > max ? xs.slice(0, max) : xs);
+
+    for (let i = 0; i < this.byStage.length; i++) {
+      const names = stageKeyList[i]!.names;
+      const shown = [...this.typesSeen].map((t) => names[t]);
+      const distinct = [...new Set(shown.length ? shown : [names.村])];
+      this.byStage[i]!.name = distinct.length > 1 ? (MIXED_NAMES[this.byStage[i]!.key] ?? distinct.join('/')) : distinct[0]!;
+    }
+    const completed = this.completed;
+    const names = peopleNames(ctx, completed.map((c) => c.by).filter((x): x is string => !!x));
+    for (const c of completed) if (c.by) c.by = names.get(c.by) ?? c.by;
+
+    const overdueVillages = this.overdueVillages.sort(overdueVillageOrder);
+    const dueSoon = this.dueSoon.sort(dueSoonOrder);
+    const overdueTalks = this.overdueTalks.sort(overdueTalkOrder);
+    const notReported = this.notReported.sort(notReportedOrder);
+    const risks = this.risks.sort(riskOrder);
+    for (const c of this.cats.values()) c.rate = c.total ? c.held / c.total : 0;
+    const byCategory = [...this.cats.values()];
+
+    // Named lists: cut to the limit (after sorting), names of people filled in only for what is kept.
+    const byPerson = overdueByPerson(overdueVillages);
+    const nrPeople = notReportedPeople(notReported);
+    const dueKept = cut(dueSoon).map((i) => (i.kind === 'stage' ? { ...i, responsible: (i.responsible as unknown as PersonRef[]).map((r) => r.name) } : i));
+    const missingKept = this.missing.map((m) => ({ ...m, responsible: m.responsible.map((r) => r.name) }));
+
+    const data: DigestData = {
+      date,
+      weekday: weekdayOf(date),
+      generatedAt: opts.now ?? ctx.clock.now(),
+      leader: { openId: leader.openId, name: leader.name, role: leader.role, isAdmin: leader.isAdmin },
+      scope,
+      villages: this.villages,
+      townships: this.townshipIds.size,
+      completion: { done: this.done, total: this.total, rate: this.total ? this.done / this.total : 0, villagesAllDone: this.allDone, byStage: this.byStage },
+      completedYesterday: {
+        date: p.yesterday,
+        total: this.completedTotal,
+        byStage: [...this.completedByStage].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count),
+        items: completed,
+        talksHeld: this.talksHeldYesterday,
+      },
+      overdue: { total: this.overdueTotal, villageCount: overdueVillages.length, personCount: byPerson.length, villages: cut(overdueVillages), byPerson: cut(byPerson) },
+      dueSoon: { from: date, to: p.dueSoonTo, total: this.dueSoonTotal, items: dueKept },
+      notReported: {
+        days: p.notReportedDays,
+        since: addDays(date, -p.notReportedDays),
+        horizonDays: p.horizonDays,
+        count: notReported.length,
+        peopleCount: nrPeople.length,
+        villages: cut(notReported),
+        people: cut(nrPeople),
+      },
+      talks: {
+        total: byCategory.reduce((n, c) => n + c.total, 0),
+        held: byCategory.reduce((n, c) => n + c.held, 0),
+        overdue: byCategory.reduce((n, c) => n + c.overdue, 0),
+        byCategory,
+        overdueList: cut(overdueTalks),
+      },
+      risks: { open: this.risksOpen, mustCheck: this.risksMustCheck, mustCheckWithoutFollowup: this.risksMustCheckBare, items: cut(risks) },
+      ranking: this.ranking(),
+      structure: {
+        targets: this.targets,
+        elected: this.elected,
+        reported: this.reported,
+        byTarget: STAT_KEYS.map((k) => {
+          const e = this.stat.get(k)!;
+          return { key: k, name: STAT_NAMES[k], met: e.met, reported: e.reported, rate: e.reported ? e.met / e.reported : 0 };
+        }),
+        missingCount: this.missingCount,
+        unmetCount: this.unmetCount,
+        missing: missingKept,
+        unmet: this.unmet,
+      },
+      ...((opts.weekly ?? isWeeklyDay(date)) ? { weekly: this.weekly() } : {}),
+    };
+    if (leader.isAdmin) {
+      data.admin = {
+        unanswered: (opts.unanswered ?? []).map(toQuestion),
+        missedReminders: [...(opts.missedReminders ?? [])],
+      };
+    }
+    return data;
+  }
 }
 
 function toQuestion(q: UnansweredRow | DigestQuestion): DigestQuestion {
@@ -1150,125 +1306,26 @@ interface Unit {
 }
 
 /**
- * The units compared (晾晒): the townships of the leader's county (a township
- * leader sees their place among the county's townships — aggregate figures
- * only, no village or person of another township), or the counties for a
- * province-wide digest.
- */
-function unitsOf(scope: DigestScope, f: ScopeFacts): { level: 'township' | 'county'; within: string; units: Unit[] } {
-  const newUnit = (id: number, name: string, parent: string | null): Unit => ({ id, name, parent, villages: 0, done: 0, total: 0, dueTotal: 0, dueDone: 0, overdue: 0, completedYesterday: 0, week: emptyWeek() });
-  const add = (u: Unit, v: VillageFacts) => {
-    u.villages++;
-    u.done += v.done;
-    u.total += v.total;
-    u.dueTotal += v.dueTotal;
-    u.dueDone += v.dueDone;
-    u.overdue += v.overdue.length;
-    u.completedYesterday += v.completedYesterday.length;
-    addWeek(u.week, v.week);
-  };
-  if (scope.kind === 'all') {
-    const units = f.counties.map((c) => {
-      const u = newUnit(c.countyId, c.county, null);
-      for (const v of c.villages) add(u, v);
-      return u;
-    });
-    return { level: 'county', within: '全部县(市、区)', units };
-  }
-  const c = f.counties[0];
-  if (!c) return { level: 'township', within: scope.county ?? '', units: [] };
-  const units = new Map(c.townships.map((t) => [t.id, newUnit(t.id, t.name, c.county)]));
-  for (const v of c.villages) add(units.get(v.townshipId)!, v);
-  return { level: 'township', within: c.county, units: [...units.values()] };
-}
-
-function rankingOf(scope: DigestScope, f: ScopeFacts): DigestData['ranking'] {
-  const { level, within, units } = unitsOf(scope, f);
-  const rows = units
-    .filter((u) => u.villages > 0)
-    .map((u) => ({
-      rank: 0,
-      id: u.id,
-      name: u.name,
-      parent: u.parent,
-      villages: u.villages,
-      done: u.done,
-      total: u.total,
-      rate: u.total ? u.done / u.total : 0,
-      dueTotal: u.dueTotal,
-      dueDone: u.dueDone,
-      overdue: u.overdue,
-      completedYesterday: u.completedYesterday,
-      own: scope.kind === 'township' && u.id === scope.id,
-    }))
-    .sort((a, b) => b.rate - a.rate || a.overdue - b.overdue || cmpStr(a.name, b.name));
-  rows.forEach((r, i) => (r.rank = i + 1));
-  return { level, within, rows };
-}
-
-function weeklyOf(scope: DigestScope, f: ScopeFacts, p: Params, ctx: WorkflowContext): WeeklyData {
-  const { units } = unitsOf(scope, f);
-  const totalCounters = emptyWeek();
-  let total = 0;
-  for (const v of f.villages) {
-    addWeek(totalCounters, v.week);
-    total += v.total;
-  }
-  const w = p.week;
-  const start = (d: IsoDate) => slotOn(d, '00:00', ctx.tz).at;
-  const thisFrom = start(w.thisWeek.from);
-  const prevFrom = start(w.prevWeek.from);
-  const thisTo = start(p.date);
-  const inWeek = (at: number | null, from: number, to: number) => at !== null && at >= from && at < to;
-  let talksHeldThis = 0;
-  let talksHeldPrev = 0;
-  for (const t of f.talks) {
-    if (!t.heldOn) continue;
-    if (t.heldOn >= w.thisWeek.from && t.heldOn <= w.thisWeek.to) talksHeldThis++;
-    else if (t.heldOn >= w.prevWeek.from && t.heldOn <= w.prevWeek.to) talksHeldPrev++;
-  }
-  let risksOpenedThis = 0;
-  let risksOpenedPrev = 0;
-  let risksClosedThis = 0;
-  let risksClosedPrev = 0;
-  for (const r of f.risks) {
-    if (inWeek(r.openedAt, thisFrom, thisTo)) risksOpenedThis++;
-    else if (inWeek(r.openedAt, prevFrom, thisFrom)) risksOpenedPrev++;
-    if (r.status === '已结') {
-      if (inWeek(r.closedAt, thisFrom, thisTo)) risksClosedThis++;
-      else if (inWeek(r.closedAt, prevFrom, thisFrom)) risksClosedPrev++;
-    }
-  }
-  return {
-    windows: w,
-    total: weeklyRow(scope.id, scope.name, total, totalCounters),
-    rows: sortWeekly(units.filter((u) => u.villages > 0).map((u) => weeklyRow(u.id, u.name, u.total, u.week))),
-    talksHeldThis,
-    talksHeldPrev,
-    risksOpenedThis,
-    risksOpenedPrev,
-    risksClosedThis,
-    risksClosedPrev,
-  };
-}
-
-/**
  * Every digest of one day, county by county (the scheduler's daily run and
  * the bench): leaders of a county share one load, and the county is dropped
- * once its leaders are done. Province-wide admins come last (they need every
- * county; their digest is built from the same loads, kept until then).
+ * once its leaders are done. Province-wide digests (admins) are built
+ * alongside from the same loads, one county at a time, and come last: the
+ * run never holds more than one county's facts.
  */
 export function* buildDigests(ctx: WorkflowContext, leaders: readonly Principal[], date: IsoDate, opts: Omit<DigestOptions, 'cache'> & { optsFor?: (p: Principal) => DigestOptions } = {}): Generator<{ leader: Principal; data?: DigestData; error?: string }> {
   const cache = new DigestCache();
   opts = { ...opts, now: opts.now ?? ctx.clock.now() };
   const byCounty = new Map<number, Principal[]>();
-  const provinceWide: Principal[] = [];
+  const wide: { leader: Principal; opts: DigestOptions; builder: DigestBuilder }[] = [];
   const refused: { leader: Principal; error: string }[] = [];
   for (const l of leaders) {
     try {
       const s = digestScope(ctx, l);
-      if (s.kind === 'all' || s.countyId === null) provinceWide.push(l);
-      else {
+      if (s.kind === 'all' || s.countyId === null) {
+        if (!canReceiveDigest(l)) throw new UserError(DIGEST_AUDIENCE_MESSAGE, 'forbidden');
+        const o: DigestOptions = { ...opts, ...opts.optsFor?.(l), cache };
+        wide.push({ leader: l, opts: o, builder: new DigestBuilder(ctx, s, date, o) });
+      } else {
         const list = byCounty.get(s.countyId) ?? [];
         list.push(l);
         byCounty.set(s.countyId, list);
@@ -1277,7 +1334,6 @@ export function* buildDigests(ctx: WorkflowContext, leaders: readonly Principal[
       refused.push({ leader: l, error: (e as Error).message });
     }
   }
-  const keepAll = provinceWide.length > 0;
   // Leaders with the same scope and role get the same figures: built once, the leader swapped in.
   // (Not with optsFor, which may differ per leader.)
   const shared = new Map<string, DigestData>();
@@ -1290,11 +1346,16 @@ export function* buildDigests(ctx: WorkflowContext, leaders: readonly Principal[
     if (!opts.optsFor) shared.set(key, d);
     return d;
   };
-  for (const [countyId, list] of byCounty) {
-    for (const l of list) yield { leader: l, data: one(l) };
-    if (!keepAll) cache.drop(countyId);
+  // A province-wide digest needs every county's facts, fed in the order buildDigest uses.
+  const wideScopes = wide.filter((w) => w.builder.scope.kind === 'all');
+  const counties = new Set(wideScopes.length ? countiesOf(ctx, wideScopes[0]!.builder.scope).map((c) => c.id) : []);
+  for (const id of byCounty.keys()) counties.add(id);
+  for (const countyId of counties) {
+    for (const l of byCounty.get(countyId) ?? []) yield { leader: l, data: one(l) };
+    for (const w of wideScopes) w.builder.add(loadCounty(ctx, countyId, date, w.opts));
+    cache.drop(countyId);
     shared.clear();
   }
-  for (const l of provinceWide) yield { leader: l, data: one(l) };
+  for (const w of wide) yield { leader: w.leader, data: w.builder.finish(w.leader, w.opts) };
   for (const r of refused) yield r;
 }

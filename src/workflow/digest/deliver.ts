@@ -1,6 +1,6 @@
 import type { Card } from '../../bot/cards.js';
 import { noUploads, type Uploader } from '../../bot/lark-uploads.js';
-import { renderPng } from '../../charts/render.js';
+import { chartRenderer, type ChartRenderer } from '../../charts/render-pool.js';
 import type { Logger } from '../../logger.js';
 import type { WorkflowContext } from '../context.js';
 import type { Principal } from '../permissions.js';
@@ -15,12 +15,17 @@ import { buildDigest, type DigestData, type DigestOptions } from './data.js';
  * picture: a failed render or upload only leaves the image out.
  */
 
-/** Renders the digest chart and uploads it; null when there is no uploader, or rendering/uploading fails. */
-export async function digestImageKey(data: DigestData, uploader: Uploader | null | undefined, logger?: Logger): Promise<string | null> {
+/** Renders the digest chart (on the worker thread) and uploads it; null when there is no uploader, or rendering/uploading fails. */
+export async function digestImageKey(
+  data: DigestData,
+  uploader: Uploader | null | undefined,
+  logger?: Logger,
+  renderer: ChartRenderer = chartRenderer(),
+): Promise<string | null> {
   if (!uploader || uploader === noUploads) return null;
   try {
     const { option, width, height } = digestChart(data);
-    return await uploader.image(renderPng(option, width, height));
+    return await uploader.image(await renderer.png(option, width, height));
   } catch (e) {
     logger?.warn({ err: (e as Error).message, leader: data.leader.openId }, 'digest chart failed; sending the card without it');
     return null;

@@ -25,24 +25,33 @@ export interface OpenItem {
 
 /**
  * The open items that matter on `day`: not done, and overdue or due in 0, 1
- * or 3 days. One pass over the tables with no per-village queries and no
- * objects for the items that are not due (the scan must stay well under a
- * second for a whole province: 30,000 villages, 100,000 talks).
+ * or 3 days — of the whole campaign, or of one county when `countyId` is given
+ * (the slot planner works county by county so that its memory is bounded by
+ * the largest county, not the province). One pass over the tables with no
+ * per-village queries and no objects for the items that are not due (the scan
+ * must stay well under a second for a whole province: 30,000 villages,
+ * 100,000 talks).
  */
-export function dueOpenItems(ctx: WorkflowContext, day: IsoDate, roster: readonly Person[] = ctx.repos.roster.people()): OpenItem[] {
+export function dueOpenItems(
+  ctx: WorkflowContext,
+  day: IsoDate,
+  roster: readonly Person[] = ctx.repos.roster.people(),
+  countyId?: number,
+  people: ReadonlyMap<number, Person> = new Map(roster.map((p) => [p.id, p])),
+): OpenItem[] {
   const upcoming = REMIND_DAYS_BEFORE.map((d) => addDays(day, d));
   const relevant = (due: IsoDate) => due < day || upcoming.includes(due);
-  const people = new Map(roster.map((p) => [p.id, p]));
+  const { roster: rr, plan } = ctx.repos;
   const assignees = new Map<number, Person[]>();
-  for (const a of ctx.repos.roster.allAssignments()) {
+  for (const a of countyId === undefined ? rr.allAssignments() : rr.assignmentsOfCounty(countyId)) {
     const p = people.get(a.personId);
     if (!p) continue;
     let l = assignees.get(a.villageId);
     if (!l) assignees.set(a.villageId, (l = []));
     l.push(p);
   }
-  const overrides = ctx.repos.plan.allOverrides();
-  const done = ctx.repos.plan.allDone();
+  const overrides = plan.allOverrides(countyId);
+  const done = plan.allDone(countyId);
   // Election day + offset, memoised: a province has few distinct election days.
   const memo = new Map<string, IsoDate>();
   const deadline = (electionDay: string, offset: number) => {
@@ -53,7 +62,7 @@ export function dueOpenItems(ctx: WorkflowContext, day: IsoDate, roster: readonl
   };
   const items: OpenItem[] = [];
   const villages = new Map<number, { village: string; townshipId: number; township: string; countyId: number }>();
-  for (const v of ctx.repos.roster.villages()) {
+  for (const v of countyId === undefined ? rr.villages() : rr.villagesOfCounty(countyId)) {
     villages.set(v.id, { village: v.name, townshipId: v.townshipId, township: v.township, countyId: v.countyId });
     const over = overrides.get(v.id);
     const finished = done.get(v.id);
@@ -76,18 +85,20 @@ export function dueOpenItems(ctx: WorkflowContext, day: IsoDate, roster: readonl
       });
     }
   }
-  const townships = new Map(ctx.repos.roster.townships().map((t) => [t.id, t]));
-  for (const t of ctx.repos.talks.openDue(day, upcoming)) {
+  const townships = new Map(rr.townships().map((t) => [t.id, t]));
+  for (const t of ctx.repos.talks.openDue(day, upcoming, countyId)) {
     const v = villages.get(t.region_id);
     const town = v ? undefined : townships.get(t.region_id);
+    // Neither a village nor a township: a talk held at county level.
+    const county = v || town ? undefined : rr.region(t.region_id);
     items.push({
       key: `talk:${t.id}`,
       kind: 'talk',
       villageId: v ? t.region_id : null,
-      village: v?.village ?? town?.name ?? '',
+      village: v?.village ?? town?.name ?? county?.name ?? '',
       townshipId: v?.townshipId ?? t.region_id,
-      township: v?.township ?? town?.name ?? '',
-      countyId: v?.countyId ?? town?.parentId ?? -1,
+      township: v?.township ?? town?.name ?? county?.name ?? '',
+      countyId: v?.countyId ?? town?.parentId ?? county?.id ?? -1,
       what: `${t.category}：${t.subject}`,
       talkId: t.id,
       due: t.due_date,

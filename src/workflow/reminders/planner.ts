@@ -7,7 +7,7 @@ import type { IsoDate, Person } from '../types.js';
 import type { Slot } from '../schedule/daily-slots.js';
 import { reminderCard } from './card.js';
 import { dueOpenItems } from './open-items.js';
-import { selectMessages, type Leaders, type PlannedMessage } from './select.js';
+import { itemOrder, messageOrder, selectMessages, type Leaders, type PlannedMessage } from './select.js';
 
 export interface ReminderPlannerDeps {
   db: Db;
@@ -30,13 +30,45 @@ export function leadersOf(people: readonly Person[]): Leaders {
   return { ofTownship: (id) => byScope.get(id) ?? [], ofCounty: (id) => byScope.get(id) ?? [] };
 }
 
-/** What the reminder slot of `day` would send: the dry run and the real run compute the same thing. */
-export function computeReminders(ctx: WorkflowContext, schedule: ScheduleRepo, day: IsoDate): PlannedMessage[] {
+/**
+ * What the reminder slot of `day` sends, a county at a time: each batch holds
+ * finished messages, so memory is bounded by the largest county rather than
+ * the province. A person with villages or talks in several counties (rare: a
+ * work-team member lent across a border) still gets one message listing all
+ * their items: theirs are held back and come in the last batch.
+ */
+export function* reminderBatches(ctx: WorkflowContext, schedule: ScheduleRepo, day: IsoDate): Generator<PlannedMessage[]> {
   const snoozes = schedule.activeSnoozes(day);
-  const people = ctx.repos.roster.people();
-  return selectMessages(dueOpenItems(ctx, day, people), day, leadersOf(people), (openId, key) =>
-    snoozes.get(`${openId}\u0000${key}`),
-  );
+  const snoozed = (openId: string, key: string) => snoozes.get(`${openId}\u0000${key}`);
+  const roster = ctx.repos.roster.people();
+  const people = new Map(roster.map((p) => [p.id, p]));
+  const leaders = leadersOf(roster);
+  const spread = ctx.repos.roster.peopleInSeveralCounties();
+  const held = new Map<string, PlannedMessage>();
+  for (const county of ctx.repos.roster.counties()) {
+    const ready: PlannedMessage[] = [];
+    for (const m of selectMessages(dueOpenItems(ctx, day, roster, county.id, people), day, leaders, snoozed)) {
+      if (!spread.has(m.to.id)) {
+        ready.push(m);
+        continue;
+      }
+      const key = `${m.kind}:${m.to.id}`;
+      const earlier = held.get(key);
+      if (earlier) earlier.items.push(...m.items);
+      else held.set(key, m);
+    }
+    if (ready.length) yield ready;
+  }
+  if (held.size) {
+    const last = [...held.values()];
+    for (const m of last) m.items.sort(itemOrder);
+    yield last.sort(messageOrder);
+  }
+}
+
+/** What the reminder slot of `day` would send (the dry run; the real run plans the same messages). */
+export function computeReminders(ctx: WorkflowContext, schedule: ScheduleRepo, day: IsoDate): PlannedMessage[] {
+  return [...reminderBatches(ctx, schedule, day)].flat().sort(messageOrder);
 }
 
 export function reminderIntent(openId: string, day: IsoDate, kind: PlannedMessage['kind']): string {
@@ -47,7 +79,7 @@ export function reminderIntent(openId: string, day: IsoDate, kind: PlannedMessag
 const BATCH = 1000;
 
 /**
- * Plans one daily reminder slot exactly once. Each person's message is keyed by
+ * Plans one daily reminder slot exactly once, a county at a time. Each person's message is keyed by
  * (day, kind, person): its delivery row and outbox message are written together,
  * in transactions of a thousand, and only if that key is new. The slot row is
  * written last, so a process that dies half-way leaves the slot open and the next
@@ -57,48 +89,53 @@ const BATCH = 1000;
  */
 export function planReminderSlot(deps: ReminderPlannerDeps, slot: Slot, mode: 'send' | 'missed'): { planned: boolean; messages: number } {
   if (deps.schedule.slot('reminders', slot.date)) return { planned: false, messages: 0 };
-  const messages = computeReminders(deps.ctx, deps.schedule, slot.date);
   let written = 0;
-  for (let i = 0; i < messages.length; i += BATCH) {
-    const batch = messages.slice(i, i + BATCH);
-    const now = deps.wallNow();
-    written += inTransaction(deps.db, () => {
-      let n = 0;
-      for (const m of batch) {
-        const out =
-          mode === 'send'
-            ? toOutboxInput(
-                {
-                  intent: reminderIntent(m.to.openId, slot.date, m.kind),
-                  to: { type: 'open_id', id: m.to.openId },
-                  msgType: 'interactive',
-                  content: reminderCard(m, slot.date),
-                },
-                now,
-              )
-            : undefined;
-        const fresh = deps.schedule.addDelivery({
-          slot_date: slot.date,
-          kind: m.kind,
-          open_id: m.to.openId,
-          person_name: m.to.name,
-          items: JSON.stringify(m.items.map((x) => ({ key: x.key, village: x.village, what: x.what, due: x.due, overdue_days: x.overdueDays }))),
-          item_count: m.items.length,
-          status: mode === 'send' ? 'queued' : 'missed',
-          outbox_uuid: out?.uuid ?? null,
-          planned_at: deps.ctx.clock.now(),
-        });
-        if (!fresh) continue;
-        if (out) deps.outbox.enqueue(out);
-        n++;
-      }
-      return n;
-    });
-    if (mode === 'send' && written) deps.onMessages();
+  let total = 0;
+  for (const messages of reminderBatches(deps.ctx, deps.schedule, slot.date)) {
+    total += messages.length;
+    for (let i = 0; i < messages.length; i += BATCH) {
+      const batch = messages.slice(i, i + BATCH);
+      const now = deps.wallNow();
+      const n = inTransaction(deps.db, () => {
+        let n = 0;
+        for (const m of batch) {
+          const out =
+            mode === 'send'
+              ? toOutboxInput(
+                  {
+                    intent: reminderIntent(m.to.openId, slot.date, m.kind),
+                    to: { type: 'open_id', id: m.to.openId },
+                    msgType: 'interactive',
+                    content: reminderCard(m, slot.date),
+                  },
+                  now,
+                )
+              : undefined;
+          const fresh = deps.schedule.addDelivery({
+            slot_date: slot.date,
+            kind: m.kind,
+            open_id: m.to.openId,
+            person_name: m.to.name,
+            items: JSON.stringify(m.items.map((x) => ({ key: x.key, village: x.village, what: x.what, due: x.due, overdue_days: x.overdueDays }))),
+            item_count: m.items.length,
+            status: mode === 'send' ? 'queued' : 'missed',
+            outbox_uuid: out?.uuid ?? null,
+            planned_at: deps.ctx.clock.now(),
+          });
+          if (!fresh) continue;
+          if (out) deps.outbox.enqueue(out);
+          n++;
+        }
+        return n;
+      });
+      written += n;
+      // The sender starts on the first county's messages while the rest are planned.
+      if (mode === 'send' && n) deps.onMessages();
+    }
   }
   const planned = inTransaction(deps.db, () => {
     if (!deps.schedule.claimSlot('reminders', slot.date, slot.at, mode === 'send' ? 'sent' : 'missed', deps.ctx.clock.now())) return false;
-    deps.schedule.setMessageCount('reminders', slot.date, messages.length);
+    deps.schedule.setMessageCount('reminders', slot.date, total);
     return true;
   });
   return { planned, messages: written };

@@ -89,10 +89,16 @@ export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders
       for (const l of recipients) add(escalations, 'escalation', l, { ...base, responsible: it.assignees.map((p) => p.name) });
     }
   }
-  // Plain code-point order: stable, and far cheaper than locale collation over hundreds of thousands of items.
-  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  const order = (a: ReminderItem, b: ReminderItem) => cmp(a.due, b.due) || cmp(a.village, b.village) || cmp(a.what, b.what);
   const out = [...reminders.values(), ...escalations.values()];
-  for (const m of out) m.items.sort(order);
-  return out.sort((a, b) => cmp(a.to.openId, b.to.openId) || cmp(a.kind, b.kind));
+  for (const m of out) m.items.sort(itemOrder);
+  return out.sort(messageOrder);
 }
+
+// Plain code-point order: stable, and far cheaper than locale collation over hundreds of thousands of items.
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
+/** A message's items: soonest due first, then by village and what. */
+export const itemOrder = (a: ReminderItem, b: ReminderItem) => cmp(a.due, b.due) || cmp(a.village, b.village) || cmp(a.what, b.what);
+
+/** Messages by recipient, reminders before escalations. */
+export const messageOrder = (a: PlannedMessage, b: PlannedMessage) => cmp(a.to.openId, b.to.openId) || cmp(a.kind, b.kind);
