@@ -25,10 +25,12 @@ export function createPlanRepo(db: Db) {
     progress: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ?`),
     allProgress: db.prepare(`SELECT * FROM wf_stage_progress`),
     allDone: db.prepare(`SELECT village_id, stage_key FROM wf_stage_progress WHERE status = '已完成'`),
-    doneOfCounty: db.prepare(
-      `SELECT p.village_id, p.stage_key FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_stage_progress p ON p.village_id = v.id
-        WHERE t.parent_id = ? AND t.kind = 'township' AND p.status = '已完成'`,
-    ),
+    doneOfCounty: db
+      .prepare(
+        `SELECT p.village_id, p.stage_key FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_stage_progress p ON p.village_id = v.id
+          WHERE t.parent_id = ? AND t.kind = 'township' AND p.status = '已完成'`,
+      )
+      .raw(true),
     overridesOfCounty: db.prepare(
       `SELECT o.village_id, o.stage_key, o.deadline FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_stage_overrides o ON o.village_id = v.id
         WHERE t.parent_id = ? AND t.kind = 'township'`,
@@ -68,12 +70,13 @@ export function createPlanRepo(db: Db) {
     /** The stages reported 已完成, by village, all or one county's (the reminder scan needs nothing else of the progress rows). */
     allDone(countyId?: number): Map<number, Set<string>> {
       const m = new Map<number, Set<string>>();
-      const rows = countyId === undefined ? s.allDone.iterate() : s.doneOfCounty.iterate(countyId);
-      for (const r of rows as Iterable<{ village_id: number; stage_key: string }>) {
-        let v = m.get(r.village_id);
-        if (!v) m.set(r.village_id, (v = new Set()));
-        v.add(r.stage_key);
-      }
+      const add = (village: number, stage: string) => {
+        let v = m.get(village);
+        if (!v) m.set(village, (v = new Set()));
+        v.add(stage);
+      };
+      if (countyId === undefined) for (const r of s.allDone.iterate() as Iterable<{ village_id: number; stage_key: string }>) add(r.village_id, r.stage_key);
+      else for (const [village, stage] of s.doneOfCounty.iterate(countyId) as Iterable<[number, string]>) add(village, stage);
       return m;
     },
     allProgress(): Map<number, Map<string, StageProgressRow>> {

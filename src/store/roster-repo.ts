@@ -71,11 +71,20 @@ export function createRosterRepo(db: Db) {
     clearAssignments: db.prepare(`DELETE FROM wf_assignments WHERE person_id = ?`),
     assign: db.prepare(`INSERT OR IGNORE INTO wf_assignments (person_id, village_id) VALUES (?, ?)`),
     allAssignments: db.prepare(`SELECT person_id, village_id FROM wf_assignments`),
-    villagesOfCounty: db.prepare(`${VILLAGE_SELECT} AND c.id = ? ORDER BY t.name, v.name`),
-    assignmentsOfCounty: db.prepare(
-      `SELECT a.person_id, a.village_id FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_assignments a ON a.village_id = v.id
-        WHERE t.parent_id = ? AND t.kind = 'township' AND v.kind = 'village'`,
-    ),
+    // Raw rows (arrays, no per-row key objects): the reminder scan reads a whole county at a time.
+    villagesOfCounty: db
+      .prepare(
+        `SELECT v.id, v.name, v.village_type, v.election_day, t.id, t.name, c.id, c.name
+           FROM wf_regions c JOIN wf_regions t ON t.parent_id = c.id AND t.kind = 'township' JOIN wf_regions v ON v.parent_id = t.id AND v.kind = 'village'
+          WHERE c.id = ?`,
+      )
+      .raw(true),
+    assignmentsOfCounty: db
+      .prepare(
+        `SELECT a.person_id, a.village_id FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_assignments a ON a.village_id = v.id
+          WHERE t.parent_id = ? AND t.kind = 'township' AND v.kind = 'village'`,
+      )
+      .raw(true),
     // Each person's counties: through assigned villages, and through talks still to hold
     // (a talk's place is a village, a township or a county).
     peopleInSeveralCounties: db.prepare(
@@ -159,10 +168,20 @@ export function createRosterRepo(db: Db) {
     },
     /** The villages of one county (the reminder scan works a county at a time). */
     villagesOfCounty(countyId: number): Village[] {
-      return (s.villagesOfCounty.all(countyId) as VillageRow[]).map(toVillage);
+      type Raw = [number, string, VillageType, string | null, number, string, number, string];
+      return (s.villagesOfCounty.all(countyId) as Raw[]).map(([id, name, type, electionDay, townshipId, township, cId, county]) => ({
+        id,
+        name,
+        type,
+        electionDay,
+        townshipId,
+        township,
+        countyId: cId,
+        county,
+      }));
     },
     assignmentsOfCounty(countyId: number): { personId: number; villageId: number }[] {
-      return (s.assignmentsOfCounty.all(countyId) as { person_id: number; village_id: number }[]).map((r) => ({ personId: r.person_id, villageId: r.village_id }));
+      return (s.assignmentsOfCounty.all(countyId) as [number, number][]).map(([personId, villageId]) => ({ personId, villageId }));
     },
     /** Ids of the people with villages or open talks in more than one county. */
     peopleInSeveralCounties(): Set<number> {

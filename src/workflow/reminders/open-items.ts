@@ -1,7 +1,7 @@
 import { addDays } from '../dates.js';
 import type { WorkflowContext } from '../context.js';
 import { stagesFor } from '../stage-templates.js';
-import type { IsoDate, Person } from '../types.js';
+import type { IsoDate, Person, VillageType } from '../types.js';
 import { REMIND_DAYS_BEFORE } from './select.js';
 
 /** Something not yet done that has a deadline, with the people who must do it. */
@@ -52,12 +52,13 @@ export function dueOpenItems(
   }
   const overrides = plan.allOverrides(countyId);
   const done = plan.allDone(countyId);
-  // Election day + offset, memoised: a province has few distinct election days.
-  const memo = new Map<string, IsoDate>();
-  const deadline = (electionDay: string, offset: number) => {
-    const k = `${electionDay}|${offset}`;
+  // Each stage's deadline (election day + offset) per village type and election day, computed once:
+  // a province has few distinct election days, and this runs for every stage of every village.
+  const memo = new Map<string, IsoDate[]>();
+  const deadlines = (type: VillageType, electionDay: string) => {
+    const k = `${type}|${electionDay}`;
     let d = memo.get(k);
-    if (d === undefined) memo.set(k, (d = addDays(electionDay, offset)));
+    if (d === undefined) memo.set(k, (d = stagesFor(type).map((s) => addDays(electionDay, s.offsetDays))));
     return d;
   };
   const items: OpenItem[] = [];
@@ -66,9 +67,12 @@ export function dueOpenItems(
     villages.set(v.id, { village: v.name, townshipId: v.townshipId, township: v.township, countyId: v.countyId });
     const over = overrides.get(v.id);
     const finished = done.get(v.id);
-    for (const stage of stagesFor(v.type)) {
+    const stages = stagesFor(v.type);
+    const planned = v.electionDay ? deadlines(v.type, v.electionDay) : null;
+    for (let i = 0; i < stages.length; i++) {
+      const stage = stages[i]!;
       if (stage.optional || finished?.has(stage.key)) continue;
-      const due = over?.get(stage.key) ?? (v.electionDay ? deadline(v.electionDay, stage.offsetDays) : null);
+      const due = over?.get(stage.key) ?? (planned ? planned[i]! : null);
       if (!due || !relevant(due)) continue;
       items.push({
         key: `stage:${v.id}:${stage.key}`,
