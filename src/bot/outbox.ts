@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import type { OutboxInput, OutboxRepo, OutboxRow, ReceiveIdType } from '../store/outbox-repo.js';
 
 /** Namespace for message uuids: uuid = v5(intent), so the same intent always maps to the same uuid. */
-const UUID_NAMESPACE = '6f1c1f0e-3d0a-5b7e-9a39-2b1f6e0c4d21';
+export const UUID_NAMESPACE = '6f1c1f0e-3d0a-5b7e-9a39-2b1f6e0c4d21';
 
 export type MsgType = 'text' | 'interactive' | 'image' | 'file' | 'post';
 
@@ -44,7 +44,9 @@ export function isLocalReceiver(id: string): boolean {
 }
 
 export function messageUuid(intent: string): string {
-  return uuidv5(intent, UUID_NAMESPACE);
+  // UTF-8 bytes, as uuid does for a string, but a lone surrogate (ids from a hostile
+  // event) becomes U+FFFD instead of throwing URIError: same uuid for every valid intent.
+  return uuidv5(Buffer.from(intent, 'utf8'), UUID_NAMESPACE);
 }
 
 /** Where handlers put what they want to say. */
