@@ -1,6 +1,7 @@
 import type { EventHandler, HandlerContext } from '../bot/dispatcher.js';
 import type { LarkEnvelope } from '../bot/envelope.js';
 import type { Actor, ActorResolver } from './actor.js';
+import { isWellFormedId } from './ids.js';
 
 /** What a card button or form sends back (action.value), plus the form's fields. */
 export interface CardActionInput {
@@ -32,7 +33,7 @@ export function createCardActionHandler(resolveActor: ActorResolver, actions: Ma
     };
     const openId = ev.operator?.open_id;
     const value = ev.action?.value;
-    if (typeof openId !== 'string' || !value || typeof value !== 'object') {
+    if (!isWellFormedId(openId) || !isWellFormedId(env.eventId) || !value || typeof value !== 'object') {
       return { toast: { type: 'error', content: '无法识别的操作。' } } satisfies CardActionResponse;
     }
     const v = value as Record<string, unknown>;

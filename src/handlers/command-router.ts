@@ -15,6 +15,16 @@ export interface CommandContext {
   sourceId: string;
   /** The event's messages (to other people or chats), written with the event's completion. */
   outbox: MessageSink;
+  /**
+   * Where the reply is read: 'p2p' (the sender alone), 'group' (everyone in the
+   * chat), absent when it goes to the sender directly (menu, console).
+   */
+  chatType?: string;
+}
+
+/** Whether only the sender reads the reply: what is private to them (talk notes) may be shown. */
+export function inPrivateChat(c: Pick<CommandContext, 'chatType'>): boolean {
+  return c.chatType === undefined || c.chatType === 'p2p';
 }
 
 export type CommandHandler = (ctx: CommandContext) => Promise<void> | void;

@@ -1,3 +1,5 @@
+import { isWellFormedId } from './ids.js';
+
 /** The parts of an im.message.receive_v1 event the bot reads. */
 export interface Mention {
   key: string;
@@ -19,9 +21,9 @@ export interface IncomingMessage {
 export function readMessageEvent(event: Record<string, unknown>): IncomingMessage | null {
   const m = event.message as Record<string, unknown> | undefined;
   const s = event.sender as { sender_id?: { open_id?: unknown }; sender_type?: unknown } | undefined;
-  if (!m || typeof m.message_id !== 'string' || typeof m.chat_id !== 'string') return null;
+  if (!m || !isWellFormedId(m.message_id) || !isWellFormedId(m.chat_id)) return null;
   const openId = s?.sender_id?.open_id;
-  if (typeof openId !== 'string' || openId.length === 0) return null;
+  if (!isWellFormedId(openId)) return null;
   return {
     messageId: m.message_id,
     chatId: m.chat_id,

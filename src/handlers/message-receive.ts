@@ -54,7 +54,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
       } else if (command.name === '帮助') {
         reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
       } else {
-        await deps.commands.route({ command, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: msg.messageId, outbox: ctx.outbox });
+        await deps.commands.route({ command, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: msg.messageId, outbox: ctx.outbox, chatType: msg.chatType });
       }
     } catch (e) {
       // The person always hears back: a refusal in their language, or an apology for our fault.

@@ -24,14 +24,15 @@ export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark
     if (!msg) return;
     const reply = replyToMessage(ctx.outbox, { messageId: msg.messageId, chatId: msg.chatId });
     try {
-      let file: { file_key?: unknown; file_name?: unknown };
+      let file: { file_key?: unknown; file_name?: unknown; file_size?: unknown };
       try {
         file = JSON.parse(msg.content) as typeof file;
       } catch {
         file = {};
       }
+      if (!file || typeof file !== 'object') file = {};
       const fileKey = typeof file.file_key === 'string' ? file.file_key : '';
-      const fileName = typeof file.file_name === 'string' ? file.file_name : '';
+      const fileName = typeof file.file_name === 'string' ? file.file_name.slice(0, 200) : '';
       const p = loadPrincipal(deps.repos.roster, opts.resolveActor(msg.senderOpenId));
       if (!p.isAdmin) deny(deps.repos.audit, p, 'import', fileName ? `file:${fileName}` : null, '只有换届办管理员可以导入花名册和计划。如需调整，请把文件发给换届办。', ctx.clock.now());
       const done = deps.repos.imports.bySource(msg.messageId);
@@ -39,14 +40,25 @@ export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark
         reply.card(outcomeCard(JSON.parse(done.result) as ImportOutcome));
         return;
       }
-      if (!fileKey || !fileName) throw new UserError('无法读取该文件消息。');
-      if (!/\.(xlsx|csv)$/i.test(fileName)) throw new UserError(`只能导入 .xlsx 工作簿或以工作表命名的 .csv 文件（收到「${fileName}」）。发送「帮助」查看说明。`);
-      const client = opts.client();
-      if (!client) throw new UserError('文件导入需要在线的机器人（已配置飞书应用）。离线时请在服务器上使用命令：npm run cli -- import 文件.xlsx');
-      const bytes = await download(client, msg.messageId, fileKey);
-      const read = await readImportBytes(fileName, bytes);
-      const outcome = runImport(deps.repos, read, { actor: p.openId, sourceId: msg.messageId, fileName, now: ctx.clock.now() });
-      reply.card(outcomeCard(outcome));
+      try {
+        if (!fileKey || !fileName) throw new UserError('无法读取该文件消息。');
+        if (!/\.(xlsx|csv)$/i.test(fileName)) throw new UserError(`只能导入 .xlsx 工作簿或以工作表命名的 .csv 文件（收到「${fileName}」）。发送「帮助」查看说明。`);
+        // When the message states the size, a file that is too large is refused before a byte is downloaded.
+        const stated = Number(file.file_size);
+        if (Number.isFinite(stated) && stated > MAX_FILE_BYTES) throw tooLarge(stated);
+        const client = opts.client();
+        if (!client) throw new UserError('文件导入需要在线的机器人（已配置飞书应用）。离线时请在服务器上使用命令：npm run cli -- import 文件.xlsx');
+        const bytes = await download(client, msg.messageId, fileKey);
+        const read = await readImportBytes(fileName, bytes);
+        const outcome = runImport(deps.repos, read, { actor: p.openId, sourceId: msg.messageId, fileName, now: ctx.clock.now() });
+        reply.card(outcomeCard(outcome));
+      } catch (e) {
+        // A file refused before validation is still on the record (全程记实): who sent what, and why it was not imported.
+        if (e instanceof UserError) {
+          deps.repos.audit.record({ at: ctx.clock.now(), actor: p.openId, action: 'import.refused', target: fileName ? `file:${fileName}` : null, detail: e.userMessage });
+        }
+        throw e;
+      }
     } catch (e) {
       const err = asAppError(e);
       if (!(e instanceof AppError) || err.code === 'internal') ctx.logger.error({ err: e }, 'file import failed');
@@ -55,24 +67,48 @@ export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark
   };
 }
 
+const tooLarge = (bytes: number) =>
+  new UserError(`文件过大（${(bytes / 1048576).toFixed(1)} MB），导入文件上限 ${MAX_FILE_BYTES / 1048576} MB。花名册工作簿通常不到 1 MB，请删除无关的工作表、图片后另存再发送。`);
+
+/** The whole download (headers and body) must finish within this; a stalled one is abandoned. */
+export const DOWNLOAD_TIMEOUT_MS = 60_000;
+
 async function download(client: lark.Client, messageId: string, fileKey: string): Promise<Buffer> {
   let stream: Readable;
+  let declared = NaN;
+  const failed = (e: unknown) =>
+    new AppError('lark_api', '从飞书下载文件失败，请稍后重新发送；如持续失败请用命令行导入。', { cause: e, detail: `download ${fileKey}: ${(e as Error).message}` });
+  const deadline = Date.now() + DOWNLOAD_TIMEOUT_MS;
   try {
     const res = await client.im.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type: 'file' } });
     stream = res.getReadableStream();
+    declared = Number((res.headers as Record<string, unknown> | undefined)?.['content-length']);
   } catch (e) {
-    throw new AppError('lark_api', '从飞书下载文件失败，请稍后重新发送；如持续失败请用命令行导入。', { cause: e, detail: `download ${fileKey}: ${(e as Error).message}` });
+    throw failed(e);
+  }
+  // Refused by the declared length before the body is read, so a 50 MB file never sits in memory.
+  if (Number.isFinite(declared) && declared > MAX_FILE_BYTES) {
+    stream.destroy();
+    throw tooLarge(declared);
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += b.length;
-    if (size > MAX_FILE_BYTES) {
-      stream.destroy();
-      throw new UserError(`文件过大，上限 ${MAX_FILE_BYTES / 1048576} MB。`);
+  const timer = setTimeout(() => stream.destroy(new Error('download timed out')), Math.max(1, deadline - Date.now()));
+  try {
+    for await (const chunk of stream) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      size += b.length;
+      if (size > MAX_FILE_BYTES) {
+        stream.destroy();
+        throw tooLarge(size);
+      }
+      chunks.push(b);
     }
-    chunks.push(b);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw failed(e);
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks);
 }

@@ -2,6 +2,7 @@ import type { EventHandler } from '../../bot/dispatcher.js';
 import { asAppError, AppError } from '../../errors.js';
 import { isKnown, loadPrincipal, NOT_IN_ROSTER } from '../../workflow/permissions.js';
 import type { ActorResolver } from '../actor.js';
+import { isWellFormedId } from '../ids.js';
 import type { CommandRouter } from '../command-router.js';
 import { buildHelpCard } from '../help-card.js';
 import { sendTo } from '../reply.js';
@@ -31,8 +32,8 @@ export function menuHandler(deps: WorkflowDeps, opts: { resolveActor: ActorResol
   return async (env, ctx) => {
     const ev = env.payload.event as { operator?: { operator_id?: { open_id?: unknown } }; event_key?: unknown };
     const openId = ev.operator?.operator_id?.open_id;
-    if (typeof openId !== 'string' || !openId) {
-      ctx.logger.warn('menu event without operator open_id; ignored');
+    if (!isWellFormedId(openId) || !isWellFormedId(env.eventId)) {
+      ctx.logger.warn('menu event without a usable operator open_id; ignored');
       return;
     }
     const reply = sendTo(ctx.outbox, { type: 'open_id', id: openId }, `menu:${env.eventId}`);

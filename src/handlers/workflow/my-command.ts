@@ -3,7 +3,7 @@ import { today, type WorkflowContext } from '../../workflow/context.js';
 import type { Principal } from '../../workflow/permissions.js';
 import { completion } from '../../workflow/plan.js';
 import { allVillageLines, dueItemsFor, villagesOf } from '../../workflow/progress.js';
-import type { CommandHandler } from '../command-router.js';
+import { inPrivateChat, type CommandHandler } from '../command-router.js';
 import { dueLine, talkLine } from './render.js';
 import { contextFor, knownPrincipal, type WorkflowDeps } from './services.js';
 
@@ -12,11 +12,12 @@ export function myCommand(deps: WorkflowDeps): CommandHandler {
   return (c) => {
     const ctx = contextFor(deps, c.clock);
     const p = knownPrincipal(deps, c.actor, '我的', c.clock);
-    c.reply.card(buildMyCard(ctx, p));
+    c.reply.card(buildMyCard(ctx, p, { showNotes: inPrivateChat(c) }));
   };
 }
 
-export function buildMyCard(ctx: WorkflowContext, p: Principal): Card {
+/** `showNotes`: the person's own talk notes (not in a group chat, where everyone reads along). */
+export function buildMyCard(ctx: WorkflowContext, p: Principal, opts: { showNotes?: boolean } = {}): Card {
   const day = today(ctx);
   const roleText = p.isAdmin && !p.role ? '管理员' : (p.role ?? '');
   const scope = p.scopeId !== null ? ctx.repos.roster.region(p.scopeId)?.name : undefined;
@@ -52,8 +53,8 @@ export function buildMyCard(ctx: WorkflowContext, p: Principal): Card {
     const talks = ctx.repos.talks.all().filter((t) => t.interviewer_ids.includes(p.personId!));
     if (talks.length) {
       const held = talks.filter((t) => t.status === '已谈').length;
-      // The interviewer sees their own talk notes.
-      elements.push(hr(), md(`**我的谈话**（已谈 ${held}/${talks.length}）\n` + talks.slice(0, 20).map((t) => talkLine(t, day, true)).join('\n')));
+      // The interviewer sees their own talk notes (in private).
+      elements.push(hr(), md(`**我的谈话**（已谈 ${held}/${talks.length}）\n` + talks.slice(0, 20).map((t) => talkLine(t, day, opts.showNotes ?? true)).join('\n')));
     }
   }
   if (p.role === '领导' || p.isAdmin) {

@@ -9,7 +9,7 @@ import { describeStructure } from '../../workflow/structure.js';
 import { canSeeTalkNote } from '../../workflow/talks.js';
 import type { Village } from '../../workflow/types.js';
 import type { WorkflowContext } from '../../workflow/context.js';
-import type { CommandHandler } from '../command-router.js';
+import { inPrivateChat, type CommandHandler } from '../command-router.js';
 import { parseStageCommand } from './grammar.js';
 import { overviewCard, villageCard } from './render.js';
 import { contextFor, knownPrincipal, type WorkflowDeps } from './services.js';
@@ -28,7 +28,7 @@ export function progressCommand(deps: WorkflowDeps, command: '进度' | '完成'
       return;
     }
     if (parsed.kind === 'query') {
-      showTarget(ctx, deps, p, parsed.target, c.reply, command);
+      showTarget(ctx, deps, p, parsed.target, c.reply, command, inPrivateChat(c));
       return;
     }
     // Forgiving order: 「完成 资格审查 城西村」 works as well.
@@ -56,7 +56,7 @@ export function progressCommand(deps: WorkflowDeps, command: '进度' | '完成'
   };
 }
 
-function showTarget(ctx: WorkflowContext, deps: WorkflowDeps, p: Principal, target: string, reply: { card: (c: ReturnType<typeof villageCard>) => void }, command: string): void {
+function showTarget(ctx: WorkflowContext, deps: WorkflowDeps, p: Principal, target: string, reply: { card: (c: ReturnType<typeof villageCard>) => void }, command: string, privateChat: boolean): void {
   const roster = ctx.repos.roster;
   const day = today(ctx);
   // A township named exactly wins over villages whose full name starts with it (沁河镇 vs 沁河镇城西村).
@@ -65,7 +65,7 @@ function showTarget(ctx: WorkflowContext, deps: WorkflowDeps, p: Principal, targ
   const v = exactTownship ? ({ kind: 'none', suggestions: [] } as const) : matchVillage(roster, target, p);
   if (v.kind === 'found') {
     if (!canViewVillage(p, v.value)) deny(deps.repos.audit, p, command, `village:${v.value.id}`, `您无权查看「${v.value.township}${v.value.name}」的进度。`, ctx.clock.now());
-    reply.card(renderVillage(ctx, p, v.value));
+    reply.card(renderVillage(ctx, p, v.value, { privateChat }));
     return;
   }
   const t = t0;
@@ -83,13 +83,24 @@ function showTarget(ctx: WorkflowContext, deps: WorkflowDeps, p: Principal, targ
   throw new UserError(`找不到村(社区)或乡镇「${target}」。${suggestionText(hints.slice(0, 5))}`.trim(), 'not_found');
 }
 
-export function renderVillage(ctx: WorkflowContext, p: Principal, village: Village) {
+/**
+ * A village's card for `p`. Talk notes only for those who may see them
+ * (interviewer, leaders of the scope, admins), and only in a private chat:
+ * in a group everyone in it would read them.
+ */
+export function renderVillage(ctx: WorkflowContext, p: Principal, village: Village, opts: { privateChat?: boolean } = {}) {
   const day = today(ctx);
+  const privateChat = opts.privateChat ?? true;
   const names = new Map(ctx.repos.roster.people().map((x) => [x.openId, x.name]));
+  let withheld = false;
   const talks = ctx.repos.talks
     .all()
     .filter((t) => t.region_id === village.id)
-    .map((talk) => ({ talk, showNote: canSeeTalkNote(ctx, p, talk) }));
+    .map((talk) => {
+      const may = canSeeTalkNote(ctx, p, talk);
+      if (may && !privateChat && talk.note) withheld = true;
+      return { talk, showNote: may && privateChat };
+    });
   const s = ctx.repos.structure.get(village.id);
   return villageCard({
     village,
@@ -99,5 +110,6 @@ export function renderVillage(ctx: WorkflowContext, p: Principal, village: Villa
     risks: ctx.repos.risks.byVillage(village.id),
     talks,
     structure: s ? describeStructure(s) : undefined,
+    talkHint: withheld ? '谈话记录不在群聊中显示；请在与机器人的单聊中发送「进度 ' + village.name + '」查看。' : undefined,
   });
 }

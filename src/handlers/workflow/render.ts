@@ -29,6 +29,8 @@ export function villageCard(opts: {
   risks: RiskRow[];
   talks: { talk: TalkWithPeople; showNote: boolean }[];
   structure?: string;
+  /** Said under the talks (e.g. why their notes are not shown here). */
+  talkHint?: string;
 }): Card {
   const { village: v, lines, today } = opts;
   const c = completion(lines);
@@ -45,7 +47,7 @@ export function villageCard(opts: {
     elements.push(hr(), md(`**问题清单**（未结 ${open.length} / 共 ${opts.risks.length}）\n` + open.slice(0, 10).map(riskLine).join('\n')));
   }
   if (opts.talks.length) {
-    elements.push(hr(), md(`**谈话**\n` + opts.talks.slice(0, 15).map((t) => talkLine(t.talk, today, t.showNote)).join('\n')));
+    elements.push(hr(), md(`**谈话**\n` + opts.talks.slice(0, 15).map((t) => talkLine(t.talk, today, t.showNote)).join('\n') + (opts.talkHint ? `\n${opts.talkHint}` : '')));
   }
   if (opts.structure) elements.push(hr(), md(`**新一届班子结构**：${opts.structure}`));
   elements.push(md('登记：`完成 村名 阶段` 或 `进度 村名 阶段 进行中 备注`；发送「撤销」撤回最近一次登记。'));

@@ -2,7 +2,7 @@ import { card, md } from '../../bot/cards.js';
 import { today } from '../../workflow/context.js';
 import { deny } from '../../workflow/permissions.js';
 import { canWriteTalk, findTalkCategory, pickTalk, recordTalk, talkPlace } from '../../workflow/talks.js';
-import type { CommandHandler } from '../command-router.js';
+import { inPrivateChat, type CommandHandler } from '../command-router.js';
 import { parseTalkCommand } from './grammar.js';
 import { talkLine } from './render.js';
 import { contextFor, knownPrincipal, type WorkflowDeps } from './services.js';
@@ -20,7 +20,11 @@ export function talkCommand(deps: WorkflowDeps): CommandHandler {
         card({
           title: '我的谈话安排',
           template: 'turquoise',
-          elements: [md(mine.length ? mine.map((t) => `${talkPlace(ctx, t.region_id).label} · ${talkLine(t, day, true)}`).join('\n') : '没有分配给您的谈话。'), md('登记：`谈话 对象 完成 [日期] [已签承诺书] [记录]`')],
+          // Their own notes, but not where a whole group reads along.
+          elements: [
+            md(mine.length ? mine.map((t) => `${talkPlace(ctx, t.region_id).label} · ${talkLine(t, day, inPrivateChat(c))}`).join('\n') : '没有分配给您的谈话。'),
+            md('登记：`谈话 对象 完成 [日期] [已签承诺书] [记录]`' + (inPrivateChat(c) ? '' : '\n谈话记录不在群聊中显示，请在单聊中查看。')),
+          ],
         }),
       );
       return;

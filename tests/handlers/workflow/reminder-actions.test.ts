@@ -39,15 +39,15 @@ describe('reminder card buttons', () => {
     const c = sampleCampaign({ electionDay: '2026-12-01' });
     seedCampaign(t.rt.workflow.repos, c);
     const cadre = c.ids.cadres[0]![0]!;
-    const ok = await press({ action: 'reminder_snooze', item: 'stage:5:audit', days: 3 }, cadre, 'ev_sn_1');
+    const ok = await press({ action: 'reminder_snooze', item: 'stage:3:audit', days: 3 }, cadre, 'ev_sn_1');
     expect(ok.body.toast.content).toContain('11月23日再提醒');
-    expect(t.rt.reminders.schedule.activeSnoozes('2026-11-20').get(`${cadre}\u0000stage:5:audit`)).toBe('2026-11-23');
+    expect(t.rt.reminders.schedule.activeSnoozes('2026-11-20').get(`${cadre}\u0000stage:3:audit`)).toBe('2026-11-23');
     expect(t.rt.repos.audit.recent().filter((a) => a.action === 'reminder:snooze')).toHaveLength(1);
-    for (const bad of [{ item: 'stage:5:audit', days: 7 }, { item: "x'; DROP TABLE outbox;--", days: 1 }, { item: 'stage:5:audit' }]) {
+    for (const bad of [{ item: 'stage:3:audit', days: 7 }, { item: "x'; DROP TABLE outbox;--", days: 1 }, { item: 'stage:3:audit' }]) {
       const r = await press({ action: 'reminder_snooze', ...bad }, cadre, `ev_bad_${JSON.stringify(bad).length}`);
       expect(r.body.toast.type).toBe('error');
     }
-    const stranger = await press({ action: 'reminder_snooze', item: 'stage:5:audit', days: 1 }, 'ou_not_in_roster', 'ev_sn_x');
+    const stranger = await press({ action: 'reminder_snooze', item: 'stage:3:audit', days: 1 }, 'ou_not_in_roster', 'ev_sn_x');
     expect(stranger.body.toast.type).toBe('error');
     expect(t.rt.repos.audit.recent().filter((a) => a.action === 'reminder:snooze')).toHaveLength(1);
   });
