@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import type { StageStatus } from '../workflow/types.js';
+import type { StageStatus, VillageType } from '../workflow/types.js';
 
 /** Per-village deadline overrides and the current status of each stage. */
 
@@ -13,6 +13,19 @@ export interface StageProgressRow {
   updated_at: number;
 }
 
+/** A village as the reminder scan reads it: its people (ids), stages done, deadline overrides. */
+export interface CountyVillagePlan {
+  id: number;
+  name: string;
+  type: VillageType;
+  electionDay: string | null;
+  townshipId: number;
+  township: string;
+  assigneeIds: number[];
+  done: Set<string> | null;
+  overrides: Map<string, string> | null;
+}
+
 export function createPlanRepo(db: Db) {
   const s = {
     overrides: db.prepare(`SELECT stage_key, deadline FROM wf_stage_overrides WHERE village_id = ?`),
@@ -24,17 +37,17 @@ export function createPlanRepo(db: Db) {
     ),
     progress: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ?`),
     allProgress: db.prepare(`SELECT * FROM wf_stage_progress`),
-    allDone: db.prepare(`SELECT village_id, stage_key FROM wf_stage_progress WHERE status = '已完成'`),
-    doneOfCounty: db
+    // Stage keys and dates contain neither ',' nor '=' (keys are identifiers, dates ISO).
+    countyPlan: db
       .prepare(
-        `SELECT p.village_id, p.stage_key FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_stage_progress p ON p.village_id = v.id
-          WHERE t.parent_id = ? AND t.kind = 'township' AND p.status = '已完成'`,
+        `SELECT v.id, v.name, v.village_type, v.election_day, t.id, t.name,
+           (SELECT group_concat(a.person_id) FROM wf_assignments a WHERE a.village_id = v.id),
+           (SELECT group_concat(p.stage_key, ',') FROM wf_stage_progress p WHERE p.village_id = v.id AND p.status = '已完成'),
+           (SELECT group_concat(o.stage_key || '=' || o.deadline, ',') FROM wf_stage_overrides o WHERE o.village_id = v.id)
+         FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id AND v.kind = 'village'
+         WHERE t.parent_id = ? AND t.kind = 'township'`,
       )
       .raw(true),
-    overridesOfCounty: db.prepare(
-      `SELECT o.village_id, o.stage_key, o.deadline FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_stage_overrides o ON o.village_id = v.id
-        WHERE t.parent_id = ? AND t.kind = 'township'`,
-    ),
     one: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ? AND stage_key = ?`),
     upsert: db.prepare(
       `INSERT INTO wf_stage_progress (village_id, stage_key, status, completed_on, note, updated_by, updated_at)
@@ -47,11 +60,9 @@ export function createPlanRepo(db: Db) {
     overrides(villageId: number): Map<string, string> {
       return new Map((s.overrides.all(villageId) as { stage_key: string; deadline: string }[]).map((r) => [r.stage_key, r.deadline]));
     },
-    /** Deadline overrides by village: all of them, or one county's. */
-    allOverrides(countyId?: number): Map<number, Map<string, string>> {
+    allOverrides(): Map<number, Map<string, string>> {
       const m = new Map<number, Map<string, string>>();
-      const rows = countyId === undefined ? s.allOverrides.all() : s.overridesOfCounty.all(countyId);
-      for (const r of rows as { village_id: number; stage_key: string; deadline: string }[]) {
+      for (const r of s.allOverrides.all() as { village_id: number; stage_key: string; deadline: string }[]) {
         let v = m.get(r.village_id);
         if (!v) m.set(r.village_id, (v = new Map()));
         v.set(r.stage_key, r.deadline);
@@ -67,17 +78,23 @@ export function createPlanRepo(db: Db) {
     progress(villageId: number): Map<string, StageProgressRow> {
       return new Map((s.progress.all(villageId) as StageProgressRow[]).map((r) => [r.stage_key, r]));
     },
-    /** The stages reported 已完成, by village, all or one county's (the reminder scan needs nothing else of the progress rows). */
-    allDone(countyId?: number): Map<number, Set<string>> {
-      const m = new Map<number, Set<string>>();
-      const add = (village: number, stage: string) => {
-        let v = m.get(village);
-        if (!v) m.set(village, (v = new Set()));
-        v.add(stage);
-      };
-      if (countyId === undefined) for (const r of s.allDone.iterate() as Iterable<{ village_id: number; stage_key: string }>) add(r.village_id, r.stage_key);
-      else for (const [village, stage] of s.doneOfCounty.iterate(countyId) as Iterable<[number, string]>) add(village, stage);
-      return m;
+    /**
+     * One county's villages with what the reminder scan needs of each, in one
+     * read (one row per village: far fewer rows and objects than four reads).
+     */
+    countyPlan(countyId: number): CountyVillagePlan[] {
+      type Raw = [number, string, VillageType, string | null, number, string, string | null, string | null, string | null];
+      return (s.countyPlan.all(countyId) as Raw[]).map(([id, name, type, electionDay, townshipId, township, people, done, overrides]) => ({
+        id,
+        name,
+        type,
+        electionDay,
+        townshipId,
+        township,
+        assigneeIds: people ? people.split(',').map(Number) : [],
+        done: done ? new Set(done.split(',')) : null,
+        overrides: overrides ? new Map(overrides.split(',').map((kv) => kv.split('=') as [string, string])) : null,
+      }));
     },
     allProgress(): Map<number, Map<string, StageProgressRow>> {
       const m = new Map<number, Map<string, StageProgressRow>>();

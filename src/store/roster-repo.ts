@@ -64,13 +64,13 @@ export function createRosterRepo(db: Db) {
     personByOpenId: db.prepare(`SELECT * FROM wf_people WHERE open_id = ?`),
     personById: db.prepare(`SELECT * FROM wf_people WHERE id = ?`),
     people: db.prepare(`SELECT * FROM wf_people ORDER BY name, id`),
+    peopleRaw: db.prepare(`SELECT id, name, open_id, role, scope_id FROM wf_people`).raw(true),
     insertPerson: db.prepare(`INSERT INTO wf_people (name, open_id, role, scope_id) VALUES (@name, @open_id, @role, @scope_id)`),
     updatePerson: db.prepare(`UPDATE wf_people SET name = @name, role = @role, scope_id = @scope_id WHERE id = @id`),
     assignedVillageIds: db.prepare(`SELECT village_id FROM wf_assignments WHERE person_id = ? ORDER BY village_id`),
     assignees: db.prepare(`SELECT p.* FROM wf_assignments a JOIN wf_people p ON p.id = a.person_id WHERE a.village_id = ? ORDER BY p.name`),
     clearAssignments: db.prepare(`DELETE FROM wf_assignments WHERE person_id = ?`),
     assign: db.prepare(`INSERT OR IGNORE INTO wf_assignments (person_id, village_id) VALUES (?, ?)`),
-    allAssignments: db.prepare(`SELECT person_id, village_id FROM wf_assignments`),
     // Raw rows (arrays, no per-row key objects): the reminder scan reads a whole county at a time.
     villagesOfCounty: db
       .prepare(
@@ -79,26 +79,22 @@ export function createRosterRepo(db: Db) {
           WHERE c.id = ?`,
       )
       .raw(true),
-    assignmentsOfCounty: db
-      .prepare(
-        `SELECT a.person_id, a.village_id FROM wf_regions t JOIN wf_regions v ON v.parent_id = t.id JOIN wf_assignments a ON a.village_id = v.id
-          WHERE t.parent_id = ? AND t.kind = 'township' AND v.kind = 'village'`,
-      )
-      .raw(true),
     // Each person's counties: through assigned villages, and through talks still to hold
     // (a talk's place is a village, a township or a county).
-    peopleInSeveralCounties: db.prepare(
-      `WITH person_county AS (
-         SELECT a.person_id, t.parent_id AS county_id
-           FROM wf_assignments a JOIN wf_regions v ON v.id = a.village_id JOIN wf_regions t ON t.id = v.parent_id
-         UNION
-         SELECT ti.person_id,
-                CASE r.kind WHEN 'village' THEN up.parent_id WHEN 'township' THEN r.parent_id ELSE r.id END
-           FROM wf_talk_interviewers ti JOIN wf_talks k ON k.id = ti.talk_id
-           JOIN wf_regions r ON r.id = k.region_id LEFT JOIN wf_regions up ON up.id = r.parent_id
-          WHERE k.status = '待谈')
-       SELECT person_id FROM person_county GROUP BY person_id HAVING COUNT(DISTINCT county_id) > 1`,
-    ),
+    peopleInSeveralCounties: db
+      .prepare(
+        `WITH person_county AS (
+           SELECT a.person_id, t.parent_id AS county_id
+             FROM wf_assignments a JOIN wf_regions v ON v.id = a.village_id JOIN wf_regions t ON t.id = v.parent_id
+           UNION ALL
+           SELECT ti.person_id,
+                  CASE r.kind WHEN 'village' THEN up.parent_id WHEN 'township' THEN r.parent_id ELSE r.id END
+             FROM wf_talks k JOIN wf_talk_interviewers ti ON ti.talk_id = k.id
+             JOIN wf_regions r ON r.id = k.region_id LEFT JOIN wf_regions up ON up.id = r.parent_id
+            WHERE k.status = '待谈')
+         SELECT person_id FROM person_county GROUP BY person_id HAVING MIN(county_id) <> MAX(county_id)`,
+      )
+      .pluck(),
   };
 
   return {
@@ -149,6 +145,10 @@ export function createRosterRepo(db: Db) {
     people(): Person[] {
       return (s.people.all() as PersonRow[]).map(toPerson);
     },
+    /** Everyone, in no particular order, read as raw rows (the reminder scan's roster: no sort, no row objects). */
+    peopleUnordered(): Person[] {
+      return (s.peopleRaw.all() as [number, string, string, Person['role'], number | null][]).map(([id, name, openId, role, scopeId]) => ({ id, name, openId, role, scopeId }));
+    },
     insertPerson(p: Omit<Person, 'id'>): number {
       return Number(s.insertPerson.run({ name: p.name, open_id: p.openId, role: p.role, scope_id: p.scopeId }).lastInsertRowid);
     },
@@ -180,15 +180,9 @@ export function createRosterRepo(db: Db) {
         county,
       }));
     },
-    assignmentsOfCounty(countyId: number): { personId: number; villageId: number }[] {
-      return (s.assignmentsOfCounty.all(countyId) as [number, number][]).map(([personId, villageId]) => ({ personId, villageId }));
-    },
     /** Ids of the people with villages or open talks in more than one county. */
     peopleInSeveralCounties(): Set<number> {
-      return new Set((s.peopleInSeveralCounties.all() as { person_id: number }[]).map((r) => r.person_id));
-    },
-    allAssignments(): { personId: number; villageId: number }[] {
-      return (s.allAssignments.all() as { person_id: number; village_id: number }[]).map((r) => ({ personId: r.person_id, villageId: r.village_id }));
+      return new Set(s.peopleInSeveralCounties.all() as number[]);
     },
   };
 }

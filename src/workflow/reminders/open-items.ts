@@ -24,34 +24,17 @@ export interface OpenItem {
 }
 
 /**
- * The open items that matter on `day`: not done, and overdue or due in 0, 1
- * or 3 days — of the whole campaign, or of one county when `countyId` is given
- * (the slot planner works county by county so that its memory is bounded by
- * the largest county, not the province). One pass over the tables with no
- * per-village queries and no objects for the items that are not due (the scan
- * must stay well under a second for a whole province: 30,000 villages,
- * 100,000 talks).
+ * The open items of one county that matter on `day`: not done, and overdue or
+ * due in 0, 1 or 3 days. The slot planner works county by county, so that its
+ * memory is bounded by the largest county, not the province. One read per
+ * county for the villages (with their people, stages done and overrides) and
+ * one for the talks; no objects for the items that are not due (the whole
+ * scan must stay under a second for a province: 30,000 villages, 100,000 talks).
  */
-export function dueOpenItems(
-  ctx: WorkflowContext,
-  day: IsoDate,
-  roster: readonly Person[] = ctx.repos.roster.people(),
-  countyId?: number,
-  people: ReadonlyMap<number, Person> = new Map(roster.map((p) => [p.id, p])),
-): OpenItem[] {
+export function dueOpenItems(ctx: WorkflowContext, day: IsoDate, county: { id: number; name: string }, people: ReadonlyMap<number, Person>): OpenItem[] {
   const upcoming = REMIND_DAYS_BEFORE.map((d) => addDays(day, d));
   const relevant = (due: IsoDate) => due < day || upcoming.includes(due);
-  const { roster: rr, plan } = ctx.repos;
-  const assignees = new Map<number, Person[]>();
-  for (const a of countyId === undefined ? rr.allAssignments() : rr.assignmentsOfCounty(countyId)) {
-    const p = people.get(a.personId);
-    if (!p) continue;
-    let l = assignees.get(a.villageId);
-    if (!l) assignees.set(a.villageId, (l = []));
-    l.push(p);
-  }
-  const overrides = plan.allOverrides(countyId);
-  const done = plan.allDone(countyId);
+  const rr = ctx.repos.roster;
   // Each stage's deadline (election day + offset) per village type and election day, computed once:
   // a province has few distinct election days, and this runs for every stage of every village.
   const memo = new Map<string, IsoDate[]>();
@@ -62,18 +45,18 @@ export function dueOpenItems(
     return d;
   };
   const items: OpenItem[] = [];
-  const villages = new Map<number, { village: string; townshipId: number; township: string; countyId: number }>();
-  for (const v of countyId === undefined ? rr.villages() : rr.villagesOfCounty(countyId)) {
-    villages.set(v.id, { village: v.name, townshipId: v.townshipId, township: v.township, countyId: v.countyId });
-    const over = overrides.get(v.id);
-    const finished = done.get(v.id);
+  const villages = new Map<number, { village: string; townshipId: number; township: string }>();
+  for (const v of ctx.repos.plan.countyPlan(county.id)) {
+    villages.set(v.id, { village: v.name, townshipId: v.townshipId, township: v.township });
+    let assignees: Person[] | undefined;
     const stages = stagesFor(v.type);
     const planned = v.electionDay ? deadlines(v.type, v.electionDay) : null;
     for (let i = 0; i < stages.length; i++) {
       const stage = stages[i]!;
-      if (stage.optional || finished?.has(stage.key)) continue;
-      const due = over?.get(stage.key) ?? (planned ? planned[i]! : null);
+      if (stage.optional || v.done?.has(stage.key)) continue;
+      const due = v.overrides?.get(stage.key) ?? (planned ? planned[i]! : null);
       if (!due || !relevant(due)) continue;
+      assignees ??= v.assigneeIds.map((id) => people.get(id)).filter((p): p is Person => !!p);
       items.push({
         key: `stage:${v.id}:${stage.key}`,
         kind: 'stage',
@@ -81,28 +64,28 @@ export function dueOpenItems(
         village: v.name,
         townshipId: v.townshipId,
         township: v.township,
-        countyId: v.countyId,
+        countyId: county.id,
         what: stage.name,
         stageKey: stage.key,
         due,
-        assignees: assignees.get(v.id) ?? [],
+        assignees,
       });
     }
   }
   const townships = new Map(rr.townships().map((t) => [t.id, t]));
-  for (const t of ctx.repos.talks.openDue(day, upcoming, countyId)) {
+  for (const t of ctx.repos.talks.openDue(day, upcoming, county.id)) {
     const v = villages.get(t.region_id);
     const town = v ? undefined : townships.get(t.region_id);
-    // Neither a village nor a township: a talk held at county level.
-    const county = v || town ? undefined : rr.region(t.region_id);
+    // Neither a village nor a township: a talk held at county level (the county itself).
+    const atCounty = !v && !town;
     items.push({
       key: `talk:${t.id}`,
       kind: 'talk',
       villageId: v ? t.region_id : null,
-      village: v?.village ?? town?.name ?? county?.name ?? '',
+      village: v?.village ?? town?.name ?? (atCounty ? county.name : ''),
       townshipId: v?.townshipId ?? t.region_id,
-      township: v?.township ?? town?.name ?? county?.name ?? '',
-      countyId: v?.countyId ?? town?.parentId ?? county?.id ?? -1,
+      township: v?.township ?? town?.name ?? (atCounty ? county.name : ''),
+      countyId: county.id,
       what: `${t.category}：${t.subject}`,
       talkId: t.id,
       due: t.due_date,

@@ -40,14 +40,14 @@ export function leadersOf(people: readonly Person[]): Leaders {
 export function* reminderBatches(ctx: WorkflowContext, schedule: ScheduleRepo, day: IsoDate): Generator<PlannedMessage[]> {
   const snoozes = schedule.activeSnoozes(day);
   const snoozed = (openId: string, key: string) => snoozes.get(`${openId}\u0000${key}`);
-  const roster = ctx.repos.roster.people();
+  const roster = ctx.repos.roster.peopleUnordered();
   const people = new Map(roster.map((p) => [p.id, p]));
   const leaders = leadersOf(roster);
   const spread = ctx.repos.roster.peopleInSeveralCounties();
   const held = new Map<string, PlannedMessage>();
   for (const county of ctx.repos.roster.counties()) {
     const ready: PlannedMessage[] = [];
-    for (const m of selectMessages(dueOpenItems(ctx, day, roster, county.id, people), day, leaders, snoozed)) {
+    for (const m of selectMessages(dueOpenItems(ctx, day, county, people), day, leaders, snoozed)) {
       if (!spread.has(m.to.id)) {
         ready.push(m);
         continue;
