@@ -171,7 +171,19 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
     if (c) townships.add(`${c.name}\u0000${t.name}`), counties.add(c.name);
   }
 
+  // Exact names first, from an index: a 10,000-row roster would otherwise scan every village for every name.
+  const byCanonical = new Map<string, (typeof all)[number][]>();
+  for (const v of all) {
+    for (const n of new Set([canonicalName(v.name), canonicalName(`${v.township}${v.name}`)])) {
+      const l = byCanonical.get(n);
+      if (l) l.push(v);
+      else byCanonical.set(n, [v]);
+    }
+  }
   const findVillage = (name: string, county: string | null, township: string | null): { ok: VillageKey & { type: VillageType } } | { error: string } => {
+    const exact = [...new Set(byCanonical.get(canonicalName(name)) ?? [])].filter((v) => (!county || v.county === county) && (!township || v.township === township));
+    // One exact hit is what matchName's first tier would return; anything else takes the full path (fuzzy, messages).
+    if (exact.length === 1) return { ok: exact[0]! };
     const scoped = all.filter((v) => (!county || v.county === county) && (!township || v.township === township));
     const r = matchName(
       name,
@@ -248,6 +260,12 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
 
   // Talks.
   const seenTalk = new Map<string, number>();
+  const townshipsByName = new Map<string, [string, string][]>();
+  for (const t of townships) {
+    const [c, name] = t.split('\u0000') as [string, string];
+    townshipsByName.set(name, [...(townshipsByName.get(name) ?? []), [c, name]]);
+  }
+  const villageNames = new Set(all.map((x) => x.name));
   for (const { row, v } of talksIn) {
     const cat = findTalkCategory(v.谈话类别);
     if (!cat) {
@@ -256,8 +274,8 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
     }
     let region: ImportPlan['talks'][number]['region'];
     // A township's own talks (乡镇党委书记必谈) name the township instead of a village.
-    const ts = [...townships].map((t) => t.split('\u0000') as [string, string]).filter(([, t]) => t === v.村社区);
-    if (ts.length === 1 && !all.some((x) => x.name === v.村社区)) {
+    const ts = townshipsByName.get(v.村社区) ?? [];
+    if (ts.length === 1 && !villageNames.has(v.村社区)) {
       region = { kind: 'township', county: ts[0]![0], township: ts[0]![1] };
     } else {
       const f = findVillage(v.村社区, null, v.乡镇 || null);
