@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerWebhookRoute } from './bot/webhook-route.js';
 import type { Runtime } from './runtime.js';
+import { storageHealth } from './store/storage-health.js';
 import { registerWebRoutes } from './web/routes.js';
 
 /** The HTTP face of the service. Only src/server.ts listens; tests use app.inject or a port of their own. */
@@ -28,9 +29,13 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
-    const checks = { database: rt.db.open, started: rt.isReady() };
+    // storage: false while the disk is full (new events are refused then; see src/store/storage-health.ts).
+    const storage = storageHealth(rt.db);
+    const checks = { database: rt.db.open, started: rt.isReady(), storage: !storage.full || storage.probe() };
     const ok = Object.values(checks).every(Boolean);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
+    const body: Record<string, unknown> = { status: ok ? 'ready' : 'not_ready', checks };
+    if (!checks.storage) body.message = '存储空间已满：暂停接收新的事件，空间恢复后自动继续。';
+    return reply.code(ok ? 200 : 503).send(body);
   });
 
   app.get('/metrics', async (_req, reply) => {

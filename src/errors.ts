@@ -49,7 +49,45 @@ export class LarkApiError extends AppError {
   }
 }
 
+/** Told to whoever could not be served because the disk is full: nothing of this request was kept. */
+export const STORAGE_FULL_MESSAGE = '存储空间已满，本次操作未能保存，请稍后再试；已登记的内容不受影响。如持续出现请联系换届办。';
+/** Told when the request was kept (acknowledged) but cannot be processed until space returns. */
+export const STORAGE_FULL_QUEUED_MESSAGE = '存储空间已满：已收到您的操作，空间恢复后会自动处理并通知您，无需重复提交。';
+
+/**
+ * The disk (or the database's size limit) is full. Not the user's fault and not
+ * a bug: the work is kept or refused whole, and retried once space returns.
+ */
+export class StorageFullError extends AppError {
+  constructor(options?: { cause?: unknown; userMessage?: string }) {
+    super('storage', options?.userMessage ?? STORAGE_FULL_MESSAGE, {
+      cause: options?.cause,
+      detail: `storage full: ${options?.cause instanceof Error ? options.cause.message : String(options?.cause ?? 'no space left')}`,
+    });
+    this.name = 'StorageFullError';
+  }
+}
+
+/** SQLite's and the OS's ways of saying "no space": SQLITE_FULL (also max_page_count), a failed write or shm grow, ENOSPC, EDQUOT. */
+const STORAGE_FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_SHMSIZE', 'ENOSPC', 'EDQUOT']);
+
+export function isStorageFullError(e: unknown): boolean {
+  for (let x = e, depth = 0; x && typeof x === 'object' && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    if (x instanceof StorageFullError) return true;
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+/**
+ * The AppError for anything a handler caught, to answer the user with.
+ * Except a full disk: that is rethrown as StorageFullError, because the event
+ * must not be answered and marked done while its work was not saved; the intake
+ * keeps it and runs it again once space returns.
+ */
 export function asAppError(e: unknown): AppError {
+  if (isStorageFullError(e)) throw e instanceof StorageFullError ? e : new StorageFullError({ cause: e });
   if (e instanceof AppError) return e;
   return new AppError('internal', '系统内部错误，请稍后再试；如持续出现请联系换届办。', {
     cause: e,

@@ -214,6 +214,16 @@ export class Runtime {
         { added: report.added.length, updated: report.updated.length, unchanged: report.unchanged.length, failed: report.failed.length },
         'policy library indexed',
       );
+      if (!this.config.embedding) {
+        // Warm the question path (statements, caches, the JIT) before the first events: a cold question costs
+        // ~10× a warm one, and a burst of them right after a start makes long loop turns. Retrieval only:
+        // nothing is logged, no model is called (skipped with embeddings, whose search is a network call).
+        try {
+          for (const q of ['选民名单什么时候公布？', '村委会每届任期几年？', '候选人需要什么条件？']) await this.knowledge.retrieve(q);
+        } catch (e) {
+          this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'kb: warm-up question failed');
+        }
+      }
     }
     this.repos.events.prune(this.clock.now());
     this.pruneTimer = setInterval(() => this.repos.events.prune(this.clock.now()), 3600_000);

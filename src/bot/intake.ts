@@ -1,15 +1,19 @@
 import type { Clock } from '../clock.js';
+import { isStorageFullError, STORAGE_FULL_MESSAGE, STORAGE_FULL_QUEUED_MESSAGE, StorageFullError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { BatchWriter } from '../store/batch.js';
 import { inTransaction, type Db } from '../store/db.js';
 import type { OutboxInput, OutboxRepo } from '../store/outbox-repo.js';
 import type { ReceivedEventsRepo } from '../store/received-events-repo.js';
+import { storageHealth, type StorageHealth } from '../store/storage-health.js';
 import type { Dispatcher } from './dispatcher.js';
 import { parseEnvelope, type LarkEnvelope } from './envelope.js';
 
 /** Card callbacks must be answered within 3 s (and are never re-pushed); leave room for the network. */
 export const CARD_ANSWER_BUDGET_MS = 2500;
+/** While the disk is full: how often to look for space and run the kept events again. */
+export const STORAGE_RETRY_MS = 1000;
 
 export type IntakeResult =
   | { status: 'duplicate' }
@@ -32,6 +36,10 @@ interface Completion {
 export class EventIntake {
   private readonly inserts: BatchWriter<LarkEnvelope, boolean>;
   private readonly completions: BatchWriter<Completion, undefined>;
+  private readonly storage: StorageHealth;
+  /** Accepted events whose work could not be saved (disk full): run again when space returns. */
+  private readonly parked = new Map<string, LarkEnvelope>();
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly deps: {
@@ -46,6 +54,7 @@ export class EventIntake {
       onMessages: () => void;
     },
   ) {
+    this.storage = storageHealth(deps.db);
     // Group commit: the event is on disk before it is acknowledged, at one commit per loop turn.
     this.inserts = new BatchWriter((envs) =>
       inTransaction(deps.db, () =>
@@ -54,7 +63,7 @@ export class EventIntake {
             eventId: env.eventId,
             messageId: env.messageId,
             eventType: env.eventType,
-            payload: JSON.stringify(env.payload),
+            payload: JSON.stringify(withoutToken(env.payload)),
             receivedAt: deps.clock.now(),
           }),
         ),
@@ -80,7 +89,16 @@ export class EventIntake {
    * within the 3 s budget.
    */
   async receive(env: LarkEnvelope): Promise<IntakeResult> {
-    const fresh = await this.inserts.submit(env);
+    // Disk full: refuse before anything is half-kept (Lark redelivers a refused event; a card callback gets a toast).
+    if (this.storage.full && !this.storage.probe()) return this.refuseFull(env);
+    let fresh: boolean;
+    try {
+      fresh = await this.inserts.submit(env);
+    } catch (e) {
+      if (!isStorageFullError(e)) throw e;
+      this.storageFailed(e);
+      return this.refuseFull(env);
+    }
     if (!fresh) {
       this.deps.metrics?.eventsDuplicate.inc({ type: env.eventType });
       this.deps.logger.info({ event_id: env.eventId, message_id: env.messageId }, 'duplicate event ignored');
@@ -105,23 +123,69 @@ export class EventIntake {
     try {
       outcome = await this.deps.dispatcher.run(env);
     } catch (e) {
-      await this.complete({ eventId: env.eventId, ok: false, error: e instanceof Error ? e.message : String(e), messages: [] });
+      if (isStorageFullError(e)) return this.park(env, e);
+      const err = await this.complete({ eventId: env.eventId, ok: false, error: e instanceof Error ? e.message : String(e), messages: [] });
+      if (isStorageFullError(err)) return this.park(env, err);
       if (env.eventType === 'card.action.trigger') {
         return { toast: { type: 'error', content: '操作未成功，请稍后再试。' } };
       }
       return undefined;
     }
-    await this.complete({ eventId: env.eventId, ok: true, messages: outcome.messages });
+    const err = await this.complete({ eventId: env.eventId, ok: true, messages: outcome.messages });
+    // Its replies were not saved: run it again later (handlers are idempotent per event; replies keep their uuids).
+    if (isStorageFullError(err)) return this.park(env, err);
     return outcome.result;
   }
 
-  private async complete(c: Completion): Promise<void> {
+  /** Resolves with the error when the outcome could not be written. */
+  private async complete(c: Completion): Promise<unknown> {
     try {
       await this.completions.submit(c);
+      return undefined;
     } catch (e) {
-      // The event stays 'pending' and is handled again after a restart; its replies keep their uuids.
-      this.deps.logger.error({ err: e, event_id: c.eventId }, 'could not record the outcome of an event');
+      // The event stays 'pending' and is handled again (after a restart, or when space returns); its replies keep their uuids.
+      if (!isStorageFullError(e)) this.deps.logger.error({ err: e, event_id: c.eventId }, 'could not record the outcome of an event');
+      return e;
     }
+  }
+
+  private refuseFull(env: LarkEnvelope): IntakeResult {
+    if (env.eventType === 'card.action.trigger') return { status: 'answered', body: { toast: { type: 'error', content: STORAGE_FULL_MESSAGE } } };
+    throw new StorageFullError();
+  }
+
+  /** An accepted event whose work could not be saved: it stays 'pending' and runs again once space returns. */
+  private park(env: LarkEnvelope, cause: unknown): unknown {
+    this.storageFailed(cause);
+    this.parked.set(env.eventId, env);
+    this.deps.logger.warn({ event_id: env.eventId }, 'disk full: event kept; it runs again when space returns');
+    return env.eventType === 'card.action.trigger' ? { toast: { type: 'warning', content: STORAGE_FULL_QUEUED_MESSAGE } } : undefined;
+  }
+
+  private storageFailed(cause: unknown): void {
+    if (!this.storage.full) this.deps.logger.error({ err: cause }, 'disk full: refusing new events until space returns');
+    this.storage.markFull(cause);
+    if (this.retryTimer) return;
+    this.retryTimer = setInterval(() => this.retryParked(), STORAGE_RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  private retryParked(): void {
+    if (!this.deps.db.open || (!this.storage.full && this.parked.size === 0)) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = undefined;
+      return;
+    }
+    if (!this.storage.probe()) return;
+    const envs = [...this.parked.values()];
+    this.parked.clear();
+    if (envs.length) this.deps.logger.warn({ count: envs.length }, 'space is back: running the kept events again');
+    for (const env of envs) void this.runAndRecord(env);
+  }
+
+  /** Accepted events waiting for disk space (tests, metrics). */
+  parkedCount(): number {
+    return this.parked.size;
   }
 
   /** After a restart: events acknowledged but not yet handled by the previous process are handled now. */
@@ -146,4 +210,14 @@ export class EventIntake {
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/**
+ * The payload as kept in the inbox: the verification token has been checked at
+ * the door and is a secret, so it is not written to the database (or its backups).
+ */
+function withoutToken(p: LarkEnvelope['payload']): LarkEnvelope['payload'] {
+  if (!('token' in p.header)) return p;
+  const { token: _checked, ...header } = p.header;
+  return { ...p, header };
 }

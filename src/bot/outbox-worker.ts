@@ -44,6 +44,8 @@ export class OutboxWorker {
   private ticking = false;
   private again = false;
   private idleWaiters: (() => void)[] = [];
+  /** Send results the database could not take yet (disk full); retried each tick. The rows stay 'sending' meanwhile. */
+  private unrecorded: (() => void)[] = [];
 
   constructor(private readonly o: OutboxWorkerOptions) {
     // Lark's limits only bind a transport that talks to Lark (offline mode just logs).
@@ -90,6 +92,13 @@ export class OutboxWorker {
     this.ticking = true;
     let wait = this.pollMs;
     try {
+      for (const record of this.unrecorded.splice(0)) {
+        try {
+          record();
+        } catch {
+          this.unrecorded.push(record);
+        }
+      }
       const now = this.clock.now();
       const free = this.concurrency - this.inflight.size;
       const appWait = this.limiter.appWaitMs(now);
@@ -169,6 +178,19 @@ export class OutboxWorker {
     const now = this.clock.now();
     this.o.metrics?.sends.inc({ result: outcome.kind });
     const log = this.o.logger.child({ outbox: row.id, intent: row.intent, attempt: row.attempts });
+    const result = outcome;
+    const record = (): void => this.record(row, result, now, log);
+    try {
+      record();
+    } catch (e) {
+      // Sent (or refused) but not written down, e.g. the disk is full: write it later. Thrown from here it
+      // would be an unhandled rejection, which ends the process.
+      log.error({ err: e }, 'outbox: could not record the result of a send; will retry');
+      this.unrecorded.push(record);
+    }
+  }
+
+  private record(row: OutboxRow, outcome: SendOutcome, now: number, log: Logger): void {
     switch (outcome.kind) {
       case 'sent':
         this.o.repo.markSent(row.id, now, outcome.messageId);

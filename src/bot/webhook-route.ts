@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { StorageFullError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { parseEnvelope } from './envelope.js';
 import type { EventIntake } from './intake.js';
@@ -19,7 +20,7 @@ export interface WebhookDeps {
   metrics?: Metrics;
 }
 
-type Refusal = { status: 400 | 401 | 403; reason: string; message: string };
+type Refusal = { status: 400 | 401 | 403 | 503; reason: string; message: string };
 
 /**
  * POST /lark/events: event subscription and card callbacks on one URL.
@@ -115,7 +116,14 @@ export async function registerWebhookRoute(app: FastifyInstance, deps: WebhookDe
     if (lark.verificationToken && env.token !== lark.verificationToken) {
       return refused(401, 'bad_token', 'verification token does not match');
     }
-    const r = await intake.receive(env);
+    let r;
+    try {
+      r = await intake.receive(env);
+    } catch (e) {
+      // Disk full: not kept, so not acknowledged; Lark redelivers it later.
+      if (e instanceof StorageFullError) return refused(503, 'storage_full', e.userMessage);
+      throw e;
+    }
     return { body: r.status === 'answered' ? r.body : {} };
   }
 }

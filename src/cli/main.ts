@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
-import { AppError } from '../errors.js';
+import { AppError, isStorageFullError, StorageFullError } from '../errors.js';
 import { registerChatCommand } from './chat.js';
 import { registerDbCommands } from './db.js';
 import { registerKbCommands } from './kb.js';
@@ -27,6 +27,9 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
+  } else if (isStorageFullError(e) && !(e instanceof AppError)) {
+    process.stderr.write(`${new StorageFullError({ cause: e }).userMessage}\n`);
+    process.exitCode = 2;
   } else if (e instanceof ConfigError || e instanceof AppError) {
     process.stderr.write(`${e instanceof AppError ? e.userMessage : e.message}\n`);
     process.exitCode = 2;

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runMigrations } from './migrate.js';
+import { installFaultInjection } from './storage-health.js';
 
 export type Db = Database.Database;
 
@@ -27,6 +28,8 @@ export function openDb(file: string, opts: OpenDbOptions = {}): Db {
   }
   db.pragma('foreign_keys = ON');
   if (opts.migrate ?? !opts.readonly) runMigrations(db);
+  // Fault suite only (HJ_FAULT_DISK_FULL_FILE): a switch that makes the disk look full. No-op otherwise.
+  installFaultInjection(db);
   return db;
 }
 

@@ -1,3 +1,4 @@
+import { isStorageFullError } from '../errors.js';
 import type { Db } from './db.js';
 
 export type InboxStatus = 'pending' | 'done' | 'failed';
@@ -57,9 +58,17 @@ export function createReceivedEventsRepo(db: Db) {
     get(eventId: string): ReceivedEventRow | undefined {
       return get.get(eventId) as ReceivedEventRow | undefined;
     },
-    /** Drops handled events older than the retention window; pending ones stay until handled. */
+    /**
+     * Drops handled events older than the retention window; pending ones stay until handled.
+     * On a full disk it skips (0): it runs from a timer, where a throw would end the process.
+     */
     prune(now: number, retentionMs = DEDUPE_RETENTION_MS): number {
-      return prune.run(now - retentionMs).changes;
+      try {
+        return prune.run(now - retentionMs).changes;
+      } catch (e) {
+        if (isStorageFullError(e)) return 0;
+        throw e;
+      }
     },
     countByStatus(): Record<string, number> {
       const out: Record<string, number> = {};

@@ -112,7 +112,9 @@ describe('LARK_EVENT_MODE=ws (real WSClient, fake long connection)', () => {
     expect(fake.sent).toHaveLength(1);
     expect(fake.sent[0]!.reply_to).toBe(imMessageId(ev));
     const row = t.rt.repos.events.get(ev.header.event_id as string);
-    expect(row && JSON.parse(row.payload)).toEqual(ev);
+    // Stored whole (the text cut inside a character came through intact), less the verification token.
+    const { token: _token, ...header } = ev.header as Record<string, unknown>;
+    expect(row && JSON.parse(row.payload)).toEqual({ ...ev, header });
   });
 
   it('a card.action.trigger returns its answer in the ACK payload (base64 JSON)', async () => {

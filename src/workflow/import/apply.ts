@@ -19,7 +19,13 @@ export interface ImportCounts {
 
 const counter = () => ({ created: 0, updated: 0, unchanged: 0 });
 
-export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: string, at: number, fileName: string): ImportCounts {
+/**
+ * `record` runs inside the same transaction, after the rows are written: the
+ * import's own record (wf_imports) commits with the data or not at all, so a
+ * crash can never leave an applied import that a re-run would apply again and
+ * answer with counts of nothing changed.
+ */
+export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: string, at: number, fileName: string, record?: (counts: ImportCounts) => void): ImportCounts {
   const { roster, plan: planRepo, talks, audit } = repos;
   const counts: ImportCounts = { regions: { created: 0 }, villages: counter(), people: counter(), overrides: counter(), talks: counter() };
   const log = (action: string, target: string, before: unknown, after: unknown) =>
@@ -133,6 +139,7 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
       log('import.talk', `talk:${cur.id}`, before, after);
     }
     log('import', `file:${fileName}`, null, counts);
+    record?.(counts);
     return counts;
   });
 }

@@ -22,16 +22,17 @@ export function runImport(repos: WorkflowRepos, read: ReadResult, opts: { actor:
   if (prev) return JSON.parse(prev.result) as ImportOutcome;
   const { plan, issues } = validateImport(read.sheets, repos);
   const all = [...read.issues, ...issues].sort((a, b) => sheetOrder(a.sheet) - sheetOrder(b.sheet) || (a.row ?? 0) - (b.row ?? 0));
-  let outcome: ImportOutcome;
-  if (all.length) {
-    outcome = { ok: false, issues: all, fileName: opts.fileName };
-    repos.audit.record({ at: opts.now, actor: opts.actor, action: 'import.refused', target: `file:${opts.fileName}`, detail: `${all.length} problems; first: ${formatIssue(all[0]!)}` });
-  } else {
-    outcome = { ok: true, counts: applyImport(repos, plan, opts.actor, opts.now, opts.fileName), fileName: opts.fileName };
+  if (!all.length) {
+    // The record is written in the import's own transaction (see applyImport).
+    const counts = applyImport(repos, plan, opts.actor, opts.now, opts.fileName, (c) =>
+      repos.imports.insert(opts.sourceId, opts.actor, opts.now, opts.fileName, true, { ok: true, counts: c, fileName: opts.fileName }),
+    );
+    return { ok: true, counts, fileName: opts.fileName };
   }
+  const outcome: ImportOutcome = { ok: false, issues: all, fileName: opts.fileName };
+  repos.audit.record({ at: opts.now, actor: opts.actor, action: 'import.refused', target: `file:${opts.fileName}`, detail: `${all.length} problems; first: ${formatIssue(all[0]!)}` });
   // Large error lists are kept to the first few hundred in the record; the caller already has them all.
-  const stored = outcome.ok ? outcome : { ...outcome, issues: outcome.issues.slice(0, 300) };
-  repos.imports.insert(opts.sourceId, opts.actor, opts.now, opts.fileName, outcome.ok, stored);
+  repos.imports.insert(opts.sourceId, opts.actor, opts.now, opts.fileName, false, { ...outcome, issues: outcome.issues.slice(0, 300) });
   return outcome;
 }
 
