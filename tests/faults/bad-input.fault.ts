@@ -4,16 +4,25 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
 import { FakeLark } from '../helpers/fake-lark.js';
-import { messageEvent } from '../helpers/events.js';
+import { cardActionEvent, fixture, messageEvent } from '../helpers/events.js';
+import { sampleCampaign, seedCampaign } from '../helpers/roster.js';
 import { larkEncrypt, larkRequest, larkSignature } from '../helpers/lark-sign.js';
 import { tempDir, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../helpers/test-runtime.js';
 import { recordResults, rng, SEED, sleep, startService, stopService, waitUntil, type AttackResult, type Service } from './lib.js';
 
 /**
- * Attack 2 (issue 8): ~2,000 generated bodies against POST /lark/events of the
- * real service. Each must get a 4xx or a 200; the process must stay up; Lark
- * must see only the replies to the correctly signed hostile-text events, one each.
+ * Attack 2 (issue 8 §3): 10,000 generated bodies (FAULT_BODIES) against POST
+ * /lark/events of the real service. Each must get a 4xx or a 200; the process
+ * must stay up; Lark must see only the replies to the correctly signed
+ * hostile-text events, one each, and at most one answer to any other accepted
+ * event (to its own message, operator or chat). The exhaustive parts (every
+ * field of a message event with every wrong type, the hostile texts) are a
+ * fixed ~1,200; random bytes, truncated JSON, invalid `encrypt`, wrong keys and
+ * random JSON fill the rest.
  */
+const BODIES = Number(process.env.FAULT_BODIES ?? 10_000);
+const CAMPAIGN = sampleCampaign();
+
 type Expect =
   | 'refuse' // must be 4xx, and nothing may be sent
   | 'any' // 4xx or 200; a 200 may be answered with at most one reply to its own message
@@ -26,6 +35,8 @@ interface Probe {
   expect: Expect;
   /** The message_id a reply may go to (signed events). */
   messageId?: string;
+  /** Other receivers an accepted event may be answered at: a menu's operator (open_id), a group the bot joined (chat_id). */
+  mayTo?: string[];
 }
 
 const random = rng(SEED + 1);
@@ -63,6 +74,30 @@ function setPath(o: Record<string, unknown>, p: string[], v: unknown, del = fals
   else cur[p.at(-1)!] = v;
 }
 
+const KEYS = ['schema', 'header', 'event', 'type', 'challenge', 'token', 'encrypt', 'event_id', 'event_type', 'message', 'message_id', 'sender', 'content', 'chat_id', 'action', 'value', 'form_value', 'operator', 'open_id', '__proto__', 'constructor', 'prototype', 'toString', 'length', '', '\u0000', '😀'];
+const SCALARS = (): unknown[] => [null, true, false, 0, -1, 2 ** 53 + 1, 1e308, -0.5, '', ' ', '帮助', '\u0000\u001b', '\ud800', 'x'.repeat(Math.floor(random() * 5000)), freshId('s')];
+
+/** A random JSON value; objects take keys real events use (and a few that break naive code). */
+function randomJson(depth: number, object = false): unknown {
+  const r = random();
+  if (!object && (depth > 5 || r < 0.35)) return pick(SCALARS());
+  if (!object && r < 0.6) return Array.from({ length: Math.floor(random() * 5) }, () => randomJson(depth + 1));
+  const o: Record<string, unknown> = {};
+  for (let i = Math.floor(random() * 7); i > 0; i--) o[random() < 0.85 ? pick(KEYS) : freshId('k')] = randomJson(depth + 1);
+  return o;
+}
+
+/** Ciphertexts that decrypt to garbage, or are not ciphertexts at all. */
+function randomEncrypt(i: number): unknown {
+  switch (i % 5) {
+    case 0: return randomBytes(16 + 16 * Math.floor(random() * 8)).toString('base64');
+    case 1: return larkEncrypt(TEST_ENCRYPT_KEY, randomBytes(Math.floor(random() * 200)).toString('latin1'));
+    case 2: return larkEncrypt(TEST_ENCRYPT_KEY, JSON.stringify(randomJson(0)));
+    case 3: return randomBytes(Math.floor(random() * 300)).toString('hex');
+    default: return pick(SCALARS());
+  }
+}
+
 const HOSTILE_TEXTS: string[] = [
   // FTS5 query syntax
   '"', '""', '"选民', 'AND', 'OR OR OR', 'NOT 选民', '选民 NEAR(名单 公布, 2)', '选民*', '*', '^选民', 'title:选民', '{title body}: 选民',
@@ -76,24 +111,35 @@ const HOSTILE_TEXTS: string[] = [
   '选'.repeat(10_000), 'a'.repeat(10_000), '帮助 '.repeat(3_333), '😀'.repeat(5_000), ('选民名单要提前多少天公布？').repeat(700),
   // emoji
   '😀', '👍👎', '🇨🇳🏳️‍🌈👨‍👩‍👧‍👦', '选民名单要提前多少天公布？🙏', '🤖 进度 城西村',
+  // commands whose arguments are FTS/SQL syntax, control characters, huge numbers, emoji
+  "完成 城西村' OR '1'='1 审计", '完成 "城西村" "审计"', '进度 %', '进度 _', '进度 *', '进度 城西村 审计 进行中 \'); DROP TABLE wf_stage_progress;--',
+  '风险 城西村 信访 "', '风险 跟进 1 OR 1=1', '风险 销号 99999999999999999999', '风险 NEAR(城西 村)', '结构 城西村 女性=1e999 党员比例=NaN%', '结构 城西村 一肩挑=\u0000',
+  '谈话 " 完成', '谈话 *', '逾期 \' OR 1=1 --', '逾期 😀', '撤销 \u0007', '我的 ' + 'x'.repeat(5000), '完成 ' + '城'.repeat(3000) + ' 审计',
   // markup that could break a card
   '<at user_id="all">所有人</at>', '**加粗** [链接](http://x)', '{"tag":"div"}', '${{ 7*7 }}', '<script>alert(1)</script>', '@_user_1', '@_all',
 ];
 
 function buildProbes(): Probe[] {
   const probes: Probe[] = [];
+  // The fixed, exhaustive part is 1,884 bodies; the random categories share the rest by these weights
+  // (and random bytes/JSON top up to exactly FAULT_BODIES at the end).
+  const FIXED = 1884;
+  const scale = Math.max(0.1, (BODIES - FIXED) / 2050);
+  const n = (base: number) => Math.max(1, Math.round(base * scale));
   // A chat of its own per event: replies are rate-limited (5/s) and ordered per chat, which would only slow the run.
   const base = (chat: 'p2p' | 'group' = 'p2p') => messageEvent({ text: '帮助', chat, messageId: freshId('om'), chatId: freshId('oc') });
 
   // 1. Correctly signed events with hostile text: each must get exactly one reply.
+  // From people in the roster (the admin, a cadre) and from a stranger, so the texts reach the lookups behind the commands.
+  const senders = [CAMPAIGN.ids.admin, CAMPAIGN.ids.cadres[0]![0]!, undefined];
   for (const [i, text] of HOSTILE_TEXTS.entries()) {
-    const ev = messageEvent({ text, chat: i % 5 === 4 ? 'group' : 'p2p', messageId: freshId('om_hostile'), chatId: freshId('oc') });
+    const ev = messageEvent({ text, chat: i % 5 === 4 ? 'group' : 'p2p', messageId: freshId('om_hostile'), chatId: freshId('oc'), openId: senders[i % 3] });
     const r = signedEvent(ev, i % 2 === 0);
     probes.push({ category: 'hostile text (signed)', ...r, expect: 'reply', messageId: (ev.event.message as { message_id: string }).message_id });
   }
 
   // 2. Random bytes.
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < n(400); i++) {
     const body = randomBytes(Math.floor(random() * 4096));
     const signed = i % 3 === 0;
     const headers = signed ? signRaw(body) : pick([JSON_CT, { 'content-type': 'application/octet-stream' }, { 'content-type': 'text/plain' }]);
@@ -101,7 +147,7 @@ function buildProbes(): Probe[] {
   }
 
   // 3. Truncated JSON of a valid request (the signature over the full body, or re-signed over the cut).
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < n(300); i++) {
     const r = signedEvent(base(), i % 2 === 0);
     const cut = r.body.slice(0, Math.max(1, Math.floor(random() * (r.body.length - 1))));
     probes.push({ category: 'truncated JSON', body: cut, headers: i % 4 < 2 ? r.headers : signRaw(cut), expect: 'refuse' });
@@ -137,7 +183,8 @@ function buildProbes(): Probe[] {
   }
 
   // 5. Wrong types in every field of a message event (and each field missing), correctly signed.
-  const WRONG: unknown[] = [null, 0, -1, 1.5e308, true, '', [], {}, ['x'], { $: 1 }, 'x'.repeat(20_000)];
+  // A lone surrogate is a JS string but not UTF-8: it cannot become a message uuid, a URL, or a SQLite text unchanged.
+  const WRONG: unknown[] = [null, 0, -1, 1.5e308, true, '', [], {}, ['x'], { $: 1 }, 'x'.repeat(20_000), '\ud800x'];
   for (const chat of ['p2p', 'group'] as const) for (const p of paths(base(chat))) {
     for (const v of [...WRONG, undefined]) {
       const ev = base(chat);
@@ -185,13 +232,13 @@ function buildProbes(): Probe[] {
     larkEncrypt('another-key', JSON.stringify(base())), larkEncrypt(TEST_ENCRYPT_KEY, 'not json'), larkEncrypt(TEST_ENCRYPT_KEY, '[]'),
     larkEncrypt(TEST_ENCRYPT_KEY, 'null'), larkEncrypt(TEST_ENCRYPT_KEY, '"x"'), larkEncrypt(TEST_ENCRYPT_KEY, JSON.stringify(base())).slice(0, -4),
     larkEncrypt(TEST_ENCRYPT_KEY, JSON.stringify(base())).replace(/[A-Z]/g, '-')];
-  for (let i = 0; i < 150; i++) {
-    const body = JSON.stringify({ encrypt: BAD_ENC[i % BAD_ENC.length] });
+  for (let i = 0; i < n(150); i++) {
+    const body = JSON.stringify({ encrypt: i < BAD_ENC.length ? BAD_ENC[i] : randomEncrypt(i) });
     probes.push({ category: 'invalid encrypt', body, headers: i % 3 === 2 ? JSON_CT : signRaw(body), expect: 'refuse' });
   }
 
   // 8. Wrong keys, signatures, timestamps, tokens.
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < n(400); i++) {
     const ev = base();
     const enc = i % 2 === 0;
     const r = signedEvent(ev, enc);
@@ -222,6 +269,57 @@ function buildProbes(): Probe[] {
     probes.push({ category: 'wrong keys/signatures', body, headers: h, expect: 'refuse' });
   }
 
+  // 9. Random JSON, signed: any shape (keys like __proto__ included), and envelopes of every event type with a random event.
+  const TYPES = ['im.message.receive_v1', 'card.action.trigger', 'application.bot.menu_v6', 'im.chat.member.bot.added_v1', 'url_verification', 'im.message.message_read_v1', 'x.unknown'];
+  const randomJsonProbe = (i: number) => {
+    let payload: unknown;
+    let messageId: string | undefined;
+    if (i % 2 === 0) payload = randomJson(0);
+    else {
+      const eventType = pick(TYPES);
+      const event = (randomJson(1, true) ?? {}) as Record<string, unknown>;
+      if (eventType === 'im.message.receive_v1') {
+        messageId = freshId('om_rj');
+        event.message = { ...(typeof event.message === 'object' && event.message ? event.message : {}), message_id: messageId };
+      }
+      payload = { schema: '2.0', header: { event_id: freshId('ev_rj'), event_type: eventType, token: TEST_VERIFICATION_TOKEN, create_time: String(Date.now()) }, event };
+    }
+    const body = i % 3 === 0 ? JSON.stringify({ encrypt: larkEncrypt(TEST_ENCRYPT_KEY, JSON.stringify(payload)) }) : JSON.stringify(payload);
+    probes.push({ category: 'random JSON (signed)', body, headers: signRaw(body), expect: 'any', messageId });
+  };
+  for (let i = 0; i < n(800); i++) randomJsonProbe(i);
+
+  // 10. Wrong types in every field of a card callback, a menu event and a bot-added event (signed).
+  const others: { ev: Record<string, unknown>; mayTo: (ev: Record<string, unknown>) => string[] }[] = [
+    { ev: cardActionEvent({ value: { action: 'checkin_submit' }, formValue: { village: '1', stage: 'audit', status: '已完成' } }) as unknown as Record<string, unknown>, mayTo: () => [] },
+    { ev: cardActionEvent({ value: { action: 'reminder_snooze', item: 'stage:1:audit', days: 1 } }) as unknown as Record<string, unknown>, mayTo: () => [] },
+    {
+      ev: { schema: '2.0', header: { event_id: 'x', event_type: 'application.bot.menu_v6', token: TEST_VERIFICATION_TOKEN }, event: { operator: { operator_id: { open_id: 'ou_menu_fault', union_id: 'on_x' } }, event_key: 'my', timestamp: 1 } },
+      mayTo: (ev) => [String(((ev.event as { operator?: { operator_id?: { open_id?: unknown } } })?.operator?.operator_id?.open_id) ?? '')],
+    },
+    { ev: fixture('im.chat.member.bot.added_v1.json'), mayTo: (ev) => [String((ev.event as { chat_id?: unknown })?.chat_id ?? '')] },
+  ];
+  for (const o of others) {
+    for (const p of paths(o.ev)) {
+      for (const v of [...WRONG, undefined]) {
+        const ev = structuredClone(o.ev) as Record<string, unknown> & { header: Record<string, unknown> };
+        ev.header.event_id = freshId('ev_other');
+        if (p.join('.') === 'header.event_id') continue;
+        setPath(ev, p, v, v === undefined);
+        probes.push({ category: 'wrong types, other events (signed)', ...signedEvent(ev, random() < 0.5), expect: 'any', mayTo: o.mayTo(ev) });
+      }
+    }
+  }
+
+  // Top up to exactly FAULT_BODIES.
+  for (let i = 0; probes.length < BODIES; i++) {
+    if (i % 2) randomJsonProbe(i);
+    else {
+      const body = randomBytes(Math.floor(random() * 4096));
+      probes.push({ category: 'random bytes', body, headers: i % 3 === 0 ? signRaw(body) : JSON_CT, expect: 'refuse' });
+    }
+  }
+
   // Shuffle, so the hostile events land between the junk.
   for (let i = probes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -242,6 +340,9 @@ describe('fault: bad input on POST /lark/events', () => {
     const probes = buildProbes();
     const outcome: { probe: Probe; status: number; error?: string }[] = [];
     try {
+      const seed = openDb(join(dir, 'huanjie.db'));
+      seedCampaign(seed, CAMPAIGN);
+      seed.close();
       svc = await startService({ dataDir: dir, fake });
       const url = svc.base + '/lark/events';
       let next = 0;
@@ -262,7 +363,12 @@ describe('fault: bad input on POST /lark/events', () => {
 
       const alive = svc.child.exitCode === null && svc.child.signalCode === null;
       const mustReply = new Set(probes.filter((p) => p.expect === 'reply').map((p) => p.messageId!));
-      const mayReply = new Set(outcome.filter((o) => o.status === 200 && o.probe.messageId).map((o) => o.probe.messageId!));
+      // How many answers each receiver may get: one per accepted event addressed to it.
+      const allowed = new Map<string, number>();
+      for (const o of outcome) {
+        if (o.status !== 200) continue;
+        for (const k of [...(o.probe.messageId ? [o.probe.messageId] : []), ...(o.probe.mayTo ?? []).filter(Boolean).map((id) => `(to ${id})`)]) allowed.set(k, (allowed.get(k) ?? 0) + 1);
+      }
       // Wait for the replies to the hostile events, then a little longer for any stray send.
       await waitUntil(() => [...mustReply].every((id) => fake.sent.some((m) => m.reply_to === id)) || !alive, 120_000, 'replies to the hostile events').catch(() => undefined);
       await sleep(3000);
@@ -289,6 +395,16 @@ describe('fault: bad input on POST /lark/events', () => {
       // What Lark saw.
       const repliesTo = new Map<string, number>();
       for (const m of fake.sent) repliesTo.set(m.reply_to ?? `(to ${m.receive_id})`, (repliesTo.get(m.reply_to ?? `(to ${m.receive_id})`) ?? 0) + 1);
+      // Everything the service means to send (the outbox, delivered or not yet): the complete record for stray sends.
+      const written = new Map<string, number>();
+      {
+        const db = openDb(join(dir, 'huanjie.db'), { readonly: true });
+        for (const m of db.prepare(`SELECT reply_to, receive_id FROM outbox`).all() as { reply_to: string | null; receive_id: string }[]) {
+          const k = m.reply_to ?? `(to ${m.receive_id})`;
+          written.set(k, (written.get(k) ?? 0) + 1);
+        }
+        db.close();
+      }
       const hostile = cats.get('hostile text (signed)')!;
       for (const p of probes.filter((x) => x.expect === 'reply')) {
         const replies = fake.sent.filter((m) => m.reply_to === p.messageId);
@@ -296,7 +412,9 @@ describe('fault: bad input on POST /lark/events', () => {
         if (replies.length !== 1) fail(p.category, `${replies.length} replies to ${p.messageId}`);
         else if (text.length < 10 || /\[object Object\]|TypeError|at \S+ \(|undefined|NaN/.test(text)) fail(p.category, `odd reply to ${p.messageId}: ${text.slice(0, 120)}`);
       }
-      const unexpected = [...repliesTo].filter(([to, n]) => !(mustReply.has(to) || mayReply.has(to)) || n > 1);
+      const unexpected = [...new Map([...written, ...repliesTo].map(([k]) => [k, Math.max(written.get(k) ?? 0, repliesTo.get(k) ?? 0)]))].filter(
+        ([to, n]) => n > (mustReply.has(to) ? 1 : (allowed.get(to) ?? 0)),
+      );
 
       const check = openDb(join(dir, 'huanjie.db'), { readonly: true });
       const inbox = check.prepare(`SELECT status, COUNT(*) AS n FROM received_events GROUP BY status`).all() as { status: string; n: number }[];
@@ -327,7 +445,7 @@ describe('fault: bad input on POST /lark/events', () => {
         failures: stray + (alive ? 0 : 1) + (health === 200 ? 0 : 1) + (integrity === 'ok' ? 0 : 1) + (stop.code === 0 ? 0 : 1),
         notes:
           `${fake.sent.length} messages (${mustReply.size} required, ${fake.sent.length - [...mustReply].filter((id) => repliesTo.has(id)).length} to accepted malformed events); ` +
-          `unexpected ${unexpected.length}; alive ${alive}; healthz ${health}, readyz ${ready}; inbox ${inbox.map((r) => `${r.status}=${r.n}`).join(',')}; ` +
+          `unexpected ${unexpected.length}${unexpected.length ? ` (${unexpected.slice(0, 3).map(([k, n]) => `${k}×${n}`).join(', ')})` : ''}; alive ${alive}; healthz ${health}, readyz ${ready}; inbox ${inbox.map((r) => `${r.status}=${r.n}`).join(',')}; ` +
           `outbox ${outbox.map((r) => `${r.status}=${r.n}`).join(',')}; integrity ${String(integrity)}; clean stop ${stop.code === 0}; barrage ${(barrageMs / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
       });
 

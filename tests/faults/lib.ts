@@ -45,9 +45,18 @@ export interface Service {
  * binary, so a SIGKILL hits the process that owns the database, not a parent
  * that relays signals).
  */
-export async function startService(opts: { dataDir: string; fake: FakeLark; env?: Record<string, string>; port?: number }): Promise<Service> {
+export async function startService(opts: {
+  dataDir: string;
+  fake: FakeLark;
+  env?: Record<string, string>;
+  port?: number;
+  /** Extra node flags before the entry point (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
+  /** Sees every chunk the child writes to stdout and stderr, from the first (output() keeps only the tail). */
+  onOutput?: (chunk: string) => void;
+}): Promise<Service> {
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -69,6 +78,7 @@ export async function startService(opts: { dataDir: string; fake: FakeLark; env?
   });
   let out = '';
   const keep = (d: Buffer) => {
+    opts.onOutput?.(String(d));
     out += d;
     if (out.length > 200_000) out = out.slice(-100_000);
   };
@@ -126,3 +136,55 @@ export function rng(seed: number): () => number {
 }
 
 export const SEED = Number(process.env.FAULT_SEED ?? 8);
+
+/**
+ * The forms a secret can take in text: as is, JSON-escaped, URL-encoded, and
+ * base64 / base64url at each of the three byte alignments inside a longer
+ * encoded string (the characters that depend on the secret alone).
+ */
+export function secretForms(secret: string): string[] {
+  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let k = 0; k < 3; k++) {
+    const b64 = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    const from = Math.ceil((8 * k) / 6);
+    const to = Math.floor((8 * (k + bytes.length) - 6) / 6);
+    const core = b64.slice(from, to + 1);
+    if (core.length >= 8) {
+      forms.add(core);
+      forms.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+  }
+  return [...forms];
+}
+
+export interface SecretFinding {
+  secret: string;
+  source: string;
+  form: string;
+  excerpt: string;
+}
+
+/**
+ * Issue 8 §4: no secret in any log line, outbox row or message. Searches each
+ * named source (text, or lines) for every form of every secret; returns where
+ * each was found, with the secret masked in the excerpt. Reusable by any
+ * fault file: pass the child's whole output, the outbox rows, the fake's bodies.
+ */
+export function findSecrets(secrets: Record<string, string>, sources: Record<string, string | Iterable<string>>): SecretFinding[] {
+  const found: SecretFinding[] = [];
+  for (const [source, value] of Object.entries(sources)) {
+    const text = typeof value === 'string' ? value : [...value].join('\n');
+    for (const [name, secret] of Object.entries(secrets)) {
+      if (!secret || secret.length < 6) continue;
+      for (const form of secretForms(secret)) {
+        const i = text.indexOf(form);
+        if (i < 0) continue;
+        const excerpt = text.slice(Math.max(0, i - 80), i + form.length + 80).split(form).join(`<${name}>`);
+        found.push({ secret: name, source, form: form === secret ? 'plain' : 'encoded', excerpt });
+        break;
+      }
+    }
+  }
+  return found;
+}
