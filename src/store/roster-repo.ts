@@ -60,6 +60,7 @@ export function createRosterRepo(db: Db) {
     townships: db.prepare(`SELECT * FROM wf_regions WHERE kind = 'township' ORDER BY parent_id, name`),
     counties: db.prepare(`SELECT * FROM wf_regions WHERE kind = 'county' ORDER BY name`),
     villages: db.prepare(`${VILLAGE_SELECT} ORDER BY c.name, t.name, v.name`),
+    regionsVersion: db.prepare(`SELECT v FROM wf_regions_version`).pluck(),
     villageById: db.prepare(`${VILLAGE_SELECT} AND v.id = ?`),
     personByOpenId: db.prepare(`SELECT * FROM wf_people WHERE open_id = ?`),
     personById: db.prepare(`SELECT * FROM wf_people WHERE id = ?`),
@@ -126,6 +127,10 @@ export function createRosterRepo(db: Db) {
     },
     townships(): Region[] {
       return (s.townships.all() as RegionRow[]).map(toRegion);
+    },
+    /** Moves whenever any region changes (a trigger): lets readers keep a parsed village list. */
+    regionsVersion(): number {
+      return s.regionsVersion.get() as number;
     },
     villages(): Village[] {
       return (s.villages.all() as VillageRow[]).map(toVillage);

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { RosterRepo } from '../store/roster-repo.js';
-import { matchName, suggestionText, type MatchResult, type NameCandidate } from './names.js';
+import { canonicalName, matchName, suggestionText, type MatchResult, type NameCandidate } from './names.js';
 import type { Principal } from './permissions.js';
 import { inScope } from './permissions.js';
 import { stagesFor, type StageTemplate } from './stage-templates.js';
@@ -22,10 +22,49 @@ export function villageCandidates(villages: readonly Village[]): NameCandidate<V
  * A village by name. When the name fits several, the sender's own villages
  * win, then those of their scope; otherwise the reply lists them.
  */
-export function matchVillage(roster: RosterRepo, text: string, p?: Principal): MatchResult<Village> {
+interface VillageIndex {
+  version: number;
+  all: Village[];
+  candidates: NameCandidate<Village>[];
+  /** Canonical name (村名, or 乡镇+村名) → villages. */
+  exact: Map<string, Village[]>;
+}
+const villageIndexes = new WeakMap<RosterRepo, VillageIndex>();
+
+/**
+ * The village list parsed for name lookup, kept until a region changes: a
+ * province has 30,000 villages, and every check-in names one.
+ */
+function villageIndex(roster: RosterRepo): VillageIndex {
+  const version = roster.regionsVersion();
+  const cached = villageIndexes.get(roster);
+  if (cached?.version === version) return cached;
   const all = roster.villages();
+  const exact = new Map<string, Village[]>();
+  for (const v of all) {
+    for (const n of new Set([canonicalName(v.name), canonicalName(`${v.township}${v.name}`)])) {
+      const l = exact.get(n);
+      if (l) l.push(v);
+      else exact.set(n, [v]);
+    }
+  }
+  const index = { version, all, candidates: villageCandidates(all), exact };
+  villageIndexes.set(roster, index);
+  return index;
+}
+
+export function matchVillage(roster: RosterRepo, text: string, p?: Principal): MatchResult<Village> {
+  const { all, candidates, exact } = villageIndex(roster);
+  // One exact name (or one among the sender's own villages, then their scope) is what the
+  // full matching below would find too; anything else takes the full path.
+  const hits = exact.get(canonicalName(text)) ?? [];
+  if (hits.length === 1) return { kind: 'found', value: hits[0]! };
+  if (hits.length > 1 && p) {
+    const own = hits.filter((v) => p.villageIds.has(v.id));
+    if (own.length === 1) return { kind: 'found', value: own[0]! };
+  }
   const tiers: Village[][] = p ? [all.filter((v) => p.villageIds.has(v.id)), all.filter((v) => inScope(p, v))] : [];
-  const r = matchName(text, villageCandidates(all));
+  const r = matchName(text, candidates);
   if (r.kind !== 'ambiguous') return r;
   for (const tier of tiers) {
     const t = matchName(text, villageCandidates(tier));
