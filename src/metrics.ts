@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per runtime (not prom-client's global), so tests and several runtimes never collide. */
-export function createMetrics(opts: { outboxDepth: () => number; defaultMetrics?: boolean }) {
+export function createMetrics(opts: { outboxDepth: () => number; handlerQueue?: () => number; defaultMetrics?: boolean }) {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
   const eventsReceived = new Counter({
@@ -43,6 +43,17 @@ export function createMetrics(opts: { outboxDepth: () => number; defaultMetrics?
       this.set(opts.outboxDepth());
     },
   });
+  if (opts.handlerQueue) {
+    const queued = opts.handlerQueue;
+    new Gauge({
+      name: 'huanjie_handler_queue_length',
+      help: 'Acknowledged events waiting for their handler to start (a growing value means handling falls behind)',
+      registers: [registry],
+      collect() {
+        this.set(queued());
+      },
+    });
+  }
   return { registry, eventsReceived, eventsDuplicate, eventsRefused, handlerSeconds, sends };
 }
 

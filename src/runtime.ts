@@ -100,7 +100,7 @@ export class Runtime {
       outbox: createOutboxRepo(this.db),
       audit: createAuditRepo(this.db),
     };
-    this.metrics = createMetrics({ outboxDepth: () => this.repos.outbox.depth(), defaultMetrics: true });
+    this.metrics = createMetrics({ outboxDepth: () => this.repos.outbox.depth(), handlerQueue: () => this.dispatcher.queued(), defaultMetrics: true });
     if (!this.config.offline) this.larkClient = createLarkClient(this.config, this.logger);
     const transport =
       opts.transport ?? (this.larkClient ? new LarkTransport(this.larkClient) : new LogTransport(this.logger));

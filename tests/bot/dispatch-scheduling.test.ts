@@ -56,8 +56,12 @@ describe('handlers never hold up acknowledgements', () => {
     await Promise.all(acks);
     // Before: each handler ran (10 ms of CPU) before its own acknowledgement, all 20 before the last one (≥ 200 ms).
     expect(started).toEqual([]);
+    // The backlog is visible to operators.
+    const gauge = async () => (await t.rt.metrics.registry.getSingleMetricAsString('huanjie_handler_queue_length')).split('\n').at(-1);
+    expect(await gauge()).toBe('huanjie_handler_queue_length 20');
     await t.rt.idle();
     expect(started).toHaveLength(20);
+    expect(await gauge()).toBe('huanjie_handler_queue_length 0');
     const firstHandler = log.findIndex((l) => l.startsWith('handler'));
     expect(log.slice(0, firstHandler)).toHaveLength(20);
     expect(log.slice(0, firstHandler).every((l) => l.endsWith('accepted'))).toBe(true);
