@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ROOT } from '../helpers/spawn.js';
 import { TEST_APP_ID, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../helpers/test-runtime.js';
 import type { FakeLark } from '../helpers/fake-lark.js';
+import { inject } from 'vitest';
 
 export interface AttackResult {
   attack: string;
@@ -31,6 +32,16 @@ export function recordResults(dir: string, file: string, rows: AttackResult[]): 
 }
 
 export const BOT_OPEN_ID = 'ou_bot0000000000000000000000000001';
+
+/** The app secret every fault-suite service runs with: distinctive, so the whole-run grep can find it. */
+export const FAULT_APP_SECRET = 'fault-app-secret-Qz7Vw3Lm9Tx2';
+
+/** The secrets global-setup.ts looks for in every service's output (files with their own secrets check those themselves). */
+export const RUN_SECRETS: Record<string, string> = {
+  LARK_APP_SECRET: FAULT_APP_SECRET,
+  LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+  LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+};
 
 export interface Service {
   child: ChildProcess;
@@ -66,7 +77,7 @@ export async function startService(opts: {
       DATA_DIR: opts.dataDir,
       KNOWLEDGE_DIR: join(opts.dataDir, 'knowledge'),
       LARK_APP_ID: TEST_APP_ID,
-      LARK_APP_SECRET: 'x',
+      LARK_APP_SECRET: FAULT_APP_SECRET,
       LARK_DOMAIN: opts.fake.url,
       LARK_BOT_OPEN_ID: BOT_OPEN_ID,
       LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
@@ -77,7 +88,11 @@ export async function startService(opts: {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // Every line any service prints in the run goes to one file per service: global-setup.ts
+  // greps them all for the suite's secrets at the end (issue 8: "grep the whole run's output").
+  const runLog = join(inject('faultResultsDir'), `service-${process.pid}-${port}-${Date.now()}.log`);
   const keep = (d: Buffer) => {
+    appendFileSync(runLog, d);
     opts.onOutput?.(String(d));
     out += d;
     if (out.length > 200_000) out = out.slice(-100_000);
