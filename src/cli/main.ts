@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js';
 import { AppError, isStorageFullError, StorageFullError } from '../errors.js';
 import { registerChatCommand } from './chat.js';
 import { registerDbCommands } from './db.js';
+import { registerPostgresCommands } from './db-postgres.js';
 import { registerKbCommands } from './kb.js';
 import { registerImportCommands } from './import.js';
 import { registerProgressCommand } from './progress.js';
@@ -16,6 +17,7 @@ const program = new Command()
 
 registerChatCommand(program);
 registerDbCommands(program);
+registerPostgresCommands(program);
 registerKbCommands(program);
 registerImportCommands(program);
 registerProgressCommand(program);
