@@ -11,7 +11,7 @@
  * digest's, not the generator's.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,7 @@ import { digestChart } from '../src/workflow/digest/charts.js';
 import { buildDigest, buildDigests } from '../src/workflow/digest/data.js';
 import { loadPrincipal } from '../src/workflow/permissions.js';
 import { progressRows, villageLines } from '../src/workflow/progress.js';
-import { fmt, percentile, ROOT, table } from './lib.js';
+import { fmt, peakRss, percentile, ROOT, table } from './lib.js';
 import { generateProvince, type ProvinceSummary } from './province-data.js';
 
 const DAY = '2026-11-10';
@@ -51,12 +51,6 @@ interface Figures {
   naive: number;
   maxRssAll: number;
   county: { villages: number; overdue: number; overdueVillages: number; notReported: number; talks: number };
-}
-
-/** The process's true peak RSS so far (VmHWM): synchronous work hides peaks from sampling timers. */
-function peakRss(): number {
-  const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
 interface ProvinceFigures {

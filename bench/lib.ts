@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -65,4 +66,10 @@ export function post(port: number, path: string, body: string, headers: Record<s
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The process's true peak RSS so far (VmHWM), in bytes: synchronous work hides peaks from sampling timers. */
+export function peakRss(): number {
+  const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }

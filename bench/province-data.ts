@@ -3,6 +3,7 @@ import { addDays } from '../src/workflow/dates.js';
 import { stagesFor } from '../src/workflow/stage-templates.js';
 import { TALK_CATEGORIES } from '../src/workflow/talks.js';
 import type { IsoDate, StageStatus, VillageType } from '../src/workflow/types.js';
+import { rng } from '../tests/helpers/rng.js';
 
 /**
  * A synthetic province written straight into the workflow tables (bulk
@@ -43,17 +44,6 @@ export interface ProvinceSummary {
   /** open_ids by role: the county leaders (one per county, in county order), township leaders, admins. */
   leaders: { county: string[]; township: string[]; admin: string[] };
   ms: number;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0 || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';

@@ -10,7 +10,7 @@
  * Lark's limits (50/s and 1,000/min per app, 5/s per person) make that take.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,7 @@ import { dueItemsFor } from '../src/workflow/progress.js';
 import { planReminderSlot, reminderBatches } from '../src/workflow/reminders/planner.js';
 import { slotOn } from '../src/workflow/schedule/daily-slots.js';
 import { FakeLark } from '../tests/helpers/fake-lark.js';
-import { fmt, ROOT, table } from './lib.js';
+import { fmt, peakRss, ROOT, table } from './lib.js';
 import { generateProvince } from './province-data.js';
 
 const DAY = '2026-11-10';
@@ -52,12 +52,6 @@ interface PlanFigures {
   plan: number;
   messages: number;
   peakRss: number;
-}
-
-/** The process's true peak RSS so far (VmHWM), not a sample: synchronous work hides peaks from timers. */
-function peakRss(): number {
-  const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
 function open(file: string) {

@@ -34,13 +34,9 @@ export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Config>,
       redact: { paths: REDACT, censor: '[redacted]' },
       ...(secrets.length
         ? { hooks: {
-            // Belt and braces: a secret that slips into a message string is masked too.
-            logMethod(args, method) {
-              const masked = args.map((a) => (typeof a === 'string' ? maskSecrets(a, secrets) : a));
-              return method.apply(this, masked as Parameters<typeof method>);
-            },
-            // And in any field of any line, whatever path it took: an upstream error that quotes
-            // the key it was sent (an OpenAI-compatible gateway's 401) ends up in `err` or `reason`.
+            // Every secret, in every form, in any field of any line (the message included), whatever
+            // path it took: an upstream error that quotes the key it was sent (an OpenAI-compatible
+            // gateway's 401) ends up in `err` or `reason`. One pass over the finished line.
             streamWrite: (line) => maskSecrets(line, forms),
           } }
         : {}),

@@ -72,14 +72,6 @@ export function createRosterRepo(db: Db) {
     assignees: db.prepare(`SELECT p.* FROM wf_assignments a JOIN wf_people p ON p.id = a.person_id WHERE a.village_id = ? ORDER BY p.name`),
     clearAssignments: db.prepare(`DELETE FROM wf_assignments WHERE person_id = ?`),
     assign: db.prepare(`INSERT OR IGNORE INTO wf_assignments (person_id, village_id) VALUES (?, ?)`),
-    // Raw rows (arrays, no per-row key objects): the reminder scan reads a whole county at a time.
-    villagesOfCounty: db
-      .prepare(
-        `SELECT v.id, v.name, v.village_type, v.election_day, t.id, t.name, c.id, c.name
-           FROM wf_regions c JOIN wf_regions t ON t.parent_id = c.id AND t.kind = 'township' JOIN wf_regions v ON v.parent_id = t.id AND v.kind = 'village'
-          WHERE c.id = ?`,
-      )
-      .raw(true),
     // Each person's counties: through assigned villages, and through talks still to hold
     // (a talk's place is a village, a township or a county).
     peopleInSeveralCounties: db
@@ -170,20 +162,6 @@ export function createRosterRepo(db: Db) {
     setAssignments(personId: number, villageIds: readonly number[]): void {
       s.clearAssignments.run(personId);
       for (const v of villageIds) s.assign.run(personId, v);
-    },
-    /** The villages of one county (the reminder scan works a county at a time). */
-    villagesOfCounty(countyId: number): Village[] {
-      type Raw = [number, string, VillageType, string | null, number, string, number, string];
-      return (s.villagesOfCounty.all(countyId) as Raw[]).map(([id, name, type, electionDay, townshipId, township, cId, county]) => ({
-        id,
-        name,
-        type,
-        electionDay,
-        townshipId,
-        township,
-        countyId: cId,
-        county,
-      }));
     },
     /** Ids of the people with villages or open talks in more than one county. */
     peopleInSeveralCounties(): Set<number> {

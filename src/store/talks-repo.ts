@@ -43,21 +43,13 @@ export function createTalksRepo(db: Db) {
     clearInterviewers: db.prepare(`DELETE FROM wf_talk_interviewers WHERE talk_id = ?`),
     addInterviewer: db.prepare(`INSERT OR IGNORE INTO wf_talk_interviewers (talk_id, person_id) VALUES (?, ?)`),
     subjects: db.prepare(`SELECT DISTINCT subject FROM wf_talks`),
-    // Talks not held whose due date is past or on one of the given days (the reminder scan).
+    // Talks of one county not held whose due date is past or on one of the given days (the reminder scan).
     openDue: db.prepare(
-      `SELECT id, category, subject, region_id, due_date FROM wf_talks
-        WHERE status = '待谈' AND due_date IS NOT NULL AND (due_date < @day OR due_date IN (@d1, @d2, @d3))`,
-    ),
-    openDueInterviewers: db.prepare(
-      `SELECT ti.talk_id, ti.person_id FROM wf_talk_interviewers ti JOIN wf_talks t ON t.id = ti.talk_id
-        WHERE t.status = '待谈' AND t.due_date IS NOT NULL AND (t.due_date < @day OR t.due_date IN (@d1, @d2, @d3))`,
-    ),
-    openDueOfCounty: db.prepare(
       `SELECT id, category, subject, region_id, due_date FROM wf_talks
         WHERE status = '待谈' AND due_date IS NOT NULL AND (due_date < @day OR due_date IN (@d1, @d2, @d3))
           AND region_id IN (${REGIONS_OF_COUNTY})`,
     ),
-    openDueInterviewersOfCounty: db.prepare(
+    openDueInterviewers: db.prepare(
       `SELECT ti.talk_id, ti.person_id FROM wf_talk_interviewers ti JOIN wf_talks t ON t.id = ti.talk_id
         WHERE t.status = '待谈' AND t.due_date IS NOT NULL AND (t.due_date < @day OR t.due_date IN (@d1, @d2, @d3))
           AND t.region_id IN (${REGIONS_OF_COUNTY})`,
@@ -81,21 +73,20 @@ export function createTalksRepo(db: Db) {
       if (!r) return undefined;
       return { ...r, interviewer_ids: (s.interviewers.all(id) as { person_id: number }[]).map((x) => x.person_id) };
     },
-    /** Talks still to hold that are overdue on `day` or due on one of `days` (at most three), with their interviewers; all, or one county's. */
+    /** One county's talks still to hold that are overdue on `day` or due on one of `days` (at most three), with their interviewers. */
     openDue(
       day: string,
       days: readonly string[],
-      countyId?: number,
+      countyId: number,
     ): { id: number; category: string; subject: string; region_id: number; due_date: string; interviewer_ids: number[] }[] {
-      const p = { day, d1: days[0] ?? day, d2: days[1] ?? day, d3: days[2] ?? day, county: countyId ?? null };
-      const scoped = countyId !== undefined;
+      const p = { day, d1: days[0] ?? day, d2: days[1] ?? day, d3: days[2] ?? day, county: countyId };
       const map = new Map<number, number[]>();
-      for (const r of (scoped ? s.openDueInterviewersOfCounty : s.openDueInterviewers).all(p) as { talk_id: number; person_id: number }[]) {
+      for (const r of s.openDueInterviewers.all(p) as { talk_id: number; person_id: number }[]) {
         let l = map.get(r.talk_id);
         if (!l) map.set(r.talk_id, (l = []));
         l.push(r.person_id);
       }
-      return ((scoped ? s.openDueOfCounty : s.openDue).all(p) as { id: number; category: string; subject: string; region_id: number; due_date: string }[]).map((r) => ({
+      return (s.openDue.all(p) as { id: number; category: string; subject: string; region_id: number; due_date: string }[]).map((r) => ({
         ...r,
         interviewer_ids: map.get(r.id) ?? [],
       }));

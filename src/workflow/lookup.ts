@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { RosterRepo } from '../store/roster-repo.js';
-import { canonicalName, matchName, suggestionText, type MatchResult, type NameCandidate } from './names.js';
+import { canonicalName, exactNameIndex, matchName, suggestionText, type MatchResult, type NameCandidate } from './names.js';
 import type { Principal } from './permissions.js';
 import { inScope } from './permissions.js';
 import { stagesFor, type StageTemplate } from './stage-templates.js';
@@ -18,10 +18,6 @@ export function villageCandidates(villages: readonly Village[]): NameCandidate<V
   }));
 }
 
-/**
- * A village by name. When the name fits several, the sender's own villages
- * win, then those of their scope; otherwise the reply lists them.
- */
 interface VillageIndex {
   version: number;
   all: Village[];
@@ -40,19 +36,15 @@ function villageIndex(roster: RosterRepo): VillageIndex {
   const cached = villageIndexes.get(roster);
   if (cached?.version === version) return cached;
   const all = roster.villages();
-  const exact = new Map<string, Village[]>();
-  for (const v of all) {
-    for (const n of new Set([canonicalName(v.name), canonicalName(`${v.township}${v.name}`)])) {
-      const l = exact.get(n);
-      if (l) l.push(v);
-      else exact.set(n, [v]);
-    }
-  }
-  const index = { version, all, candidates: villageCandidates(all), exact };
+  const index = { version, all, candidates: villageCandidates(all), exact: exactNameIndex(all, (v) => [v.name, `${v.township}${v.name}`]) };
   villageIndexes.set(roster, index);
   return index;
 }
 
+/**
+ * A village by name. When the name fits several, the sender's own villages
+ * win, then those of their scope; otherwise the reply lists them.
+ */
 export function matchVillage(roster: RosterRepo, text: string, p?: Principal): MatchResult<Village> {
   const { all, candidates, exact } = villageIndex(roster);
   // One exact name (or one among the sender's own villages, then their scope) is what the

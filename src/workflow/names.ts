@@ -28,6 +28,23 @@ export function canonicalName(s: string): string {
     .replace(/[\s\p{P}\p{S}]+/gu, '');
 }
 
+/**
+ * Items by the canonical form of each of their names, each item once per form:
+ * exact-name lookups without scanning every candidate (a province has 30,000
+ * villages). One hit is what matchName's first tier would find.
+ */
+export function exactNameIndex<T>(items: readonly T[], names: (item: T) => string[]): Map<string, T[]> {
+  const index = new Map<string, T[]>();
+  for (const item of items) {
+    for (const n of new Set(names(item).map(canonicalName))) {
+      const l = index.get(n);
+      if (l) l.push(item);
+      else index.set(n, [item]);
+    }
+  }
+  return index;
+}
+
 /** The name without a trailing administrative suffix (城西村 → 城西). */
 export function stripSuffix(s: string): string {
   const c = canonicalName(s);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { secretForms } from '../../src/logger.js';
 import { freePort, ROOT } from '../helpers/spawn.js';
 import { TEST_APP_ID, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../helpers/test-runtime.js';
 import type { FakeLark } from '../helpers/fake-lark.js';
@@ -138,40 +139,9 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
   }
 }
 
-/** Deterministic PRNG (mulberry32), so a failing run can be replayed with FAULT_SEED. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../helpers/rng.js';
 
 export const SEED = Number(process.env.FAULT_SEED ?? 8);
-
-/**
- * The forms a secret can take in text: as is, JSON-escaped, URL-encoded, and
- * base64 / base64url at each of the three byte alignments inside a longer
- * encoded string (the characters that depend on the secret alone).
- */
-export function secretForms(secret: string): string[] {
-  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
-  const bytes = Buffer.from(secret, 'utf8');
-  for (let k = 0; k < 3; k++) {
-    const b64 = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
-    const from = Math.ceil((8 * k) / 6);
-    const to = Math.floor((8 * (k + bytes.length) - 6) / 6);
-    const core = b64.slice(from, to + 1);
-    if (core.length >= 8) {
-      forms.add(core);
-      forms.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
-    }
-  }
-  return [...forms];
-}
 
 export interface SecretFinding {
   secret: string;

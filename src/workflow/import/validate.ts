@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RosterRepo } from '../../store/roster-repo.js';
 import type { TalksRepo } from '../../store/talks-repo.js';
 import { isValidIsoDate } from '../dates.js';
-import { canonicalName, matchName, suggestionText } from '../names.js';
+import { canonicalName, exactNameIndex, matchName, suggestionText } from '../names.js';
 import { matchStage } from '../lookup.js';
 import { findTalkCategory } from '../talks.js';
 import type { IsoDate, Role, VillageType } from '../types.js';
@@ -172,16 +172,9 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
   }
 
   // Exact names first, from an index: a 10,000-row roster would otherwise scan every village for every name.
-  const byCanonical = new Map<string, (typeof all)[number][]>();
-  for (const v of all) {
-    for (const n of new Set([canonicalName(v.name), canonicalName(`${v.township}${v.name}`)])) {
-      const l = byCanonical.get(n);
-      if (l) l.push(v);
-      else byCanonical.set(n, [v]);
-    }
-  }
+  const byName = exactNameIndex(all, (v) => [v.name, `${v.township}${v.name}`]);
   const findVillage = (name: string, county: string | null, township: string | null): { ok: VillageKey & { type: VillageType } } | { error: string } => {
-    const exact = [...new Set(byCanonical.get(canonicalName(name)) ?? [])].filter((v) => (!county || v.county === county) && (!township || v.township === township));
+    const exact = (byName.get(canonicalName(name)) ?? []).filter((v) => (!county || v.county === county) && (!township || v.township === township));
     // One exact hit is what matchName's first tier would return; anything else takes the full path (fuzzy, messages).
     if (exact.length === 1) return { ok: exact[0]! };
     const scoped = all.filter((v) => (!county || v.county === county) && (!township || v.township === township));

@@ -1,7 +1,7 @@
 import { addDays } from '../dates.js';
 import type { WorkflowContext } from '../context.js';
 import { stagesFor } from '../stage-templates.js';
-import type { IsoDate, Person, VillageType } from '../types.js';
+import type { IsoDate, Person, Region, VillageType } from '../types.js';
 import { REMIND_DAYS_BEFORE } from './select.js';
 
 /** Something not yet done that has a deadline, with the people who must do it. */
@@ -31,10 +31,15 @@ export interface OpenItem {
  * one for the talks; no objects for the items that are not due (the whole
  * scan must stay under a second for a province: 30,000 villages, 100,000 talks).
  */
-export function dueOpenItems(ctx: WorkflowContext, day: IsoDate, county: { id: number; name: string }, people: ReadonlyMap<number, Person>): OpenItem[] {
+export function dueOpenItems(
+  ctx: WorkflowContext,
+  day: IsoDate,
+  county: { id: number; name: string },
+  people: ReadonlyMap<number, Person>,
+  townships: ReadonlyMap<number, Region>,
+): OpenItem[] {
   const upcoming = REMIND_DAYS_BEFORE.map((d) => addDays(day, d));
   const relevant = (due: IsoDate) => due < day || upcoming.includes(due);
-  const rr = ctx.repos.roster;
   // Each stage's deadline (election day + offset) per village type and election day, computed once:
   // a province has few distinct election days, and this runs for every stage of every village.
   const memo = new Map<string, IsoDate[]>();
@@ -72,7 +77,6 @@ export function dueOpenItems(ctx: WorkflowContext, day: IsoDate, county: { id: n
       });
     }
   }
-  const townships = new Map(rr.townships().map((t) => [t.id, t]));
   for (const t of ctx.repos.talks.openDue(day, upcoming, county.id)) {
     const v = villages.get(t.region_id);
     const town = v ? undefined : townships.get(t.region_id);

@@ -44,10 +44,11 @@ export function* reminderBatches(ctx: WorkflowContext, schedule: ScheduleRepo, d
   const people = new Map(roster.map((p) => [p.id, p]));
   const leaders = leadersOf(roster);
   const spread = ctx.repos.roster.peopleInSeveralCounties();
+  const townships = new Map(ctx.repos.roster.townships().map((t) => [t.id, t]));
   const held = new Map<string, PlannedMessage>();
   for (const county of ctx.repos.roster.counties()) {
     const ready: PlannedMessage[] = [];
-    for (const m of selectMessages(dueOpenItems(ctx, day, county, people), day, leaders, snoozed)) {
+    for (const m of selectMessages(dueOpenItems(ctx, day, county, people, townships), day, leaders, snoozed)) {
       if (!spread.has(m.to.id)) {
         ready.push(m);
         continue;

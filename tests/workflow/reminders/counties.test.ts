@@ -50,7 +50,7 @@ describe('reminder slot, county by county', () => {
   it('a cadre with villages in two counties gets one message listing both', () => {
     const first = computeReminders(ctx, schedule(), DAY);
     const [a, b] = gen.counties;
-    const villagesOf = (countyId: number) => ctx.repos.roster.villagesOfCounty(countyId).map((v) => v.id);
+    const villagesOf = (countyId: number) => ctx.repos.roster.villages().filter((v) => v.countyId === countyId).map((v) => v.id);
     const inA = new Set(villagesOf(a!.id));
     const inB = new Set(villagesOf(b!.id));
     // A reminded cadre of county A, and a village of county B with something due.
