@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWorkerRenderer } from '../src/charts/render-pool.js';
 import { ManualClock } from '../src/clock.js';
+import { limitHeapGrowth } from '../src/heap.js';
 import { openDb } from '../src/store/db.js';
 import { createWorkflowRepos } from '../src/store/workflow-repos.js';
 import type { WorkflowContext } from '../src/workflow/context.js';
@@ -64,6 +65,7 @@ interface ProvinceFigures {
 /** Every leader's digest of the province, as the 9 o'clock run builds them, in a fresh process. */
 async function measureProvince(file: string, gen: ProvinceSummary): Promise<ProvinceFigures> {
   await import('../src/runtime.js');
+  limitHeapGrowth(); // as the service sets it at start
   const rssStart = process.memoryUsage().rss;
   const db = openDb(file);
   const repos = createWorkflowRepos(db);
@@ -87,6 +89,7 @@ async function measureProvince(file: string, gen: ProvinceSummary): Promise<Prov
 async function measure(file: string, gen: ProvinceSummary): Promise<Figures> {
   // The service's modules, so that the memory figures are those of the service process.
   await import('../src/runtime.js');
+  limitHeapGrowth(); // as the service sets it at start
   const rssStart = process.memoryUsage().rss;
   const db = openDb(file);
   const repos = createWorkflowRepos(db);

@@ -198,6 +198,7 @@ export async function benchReminders(): Promise<void> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv[2] === '--measure') {
     await import('../src/runtime.js'); // the service's modules: the memory figures are the service process's
+    (await import('../src/heap.js')).limitHeapGrowth(); // and its start-up setting
     const [mode, file] = [process.argv[3], process.argv[4]!];
     process.stdout.write(JSON.stringify(mode === 'scan' ? measureScan(file) : measurePlan(file)));
   }

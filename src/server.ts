@@ -3,6 +3,9 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { Runtime } from './runtime.js';
 import { buildApp } from './app.js';
+import { limitHeapGrowth } from './heap.js';
+
+limitHeapGrowth();
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 

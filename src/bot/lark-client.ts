@@ -1,4 +1,5 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as Lark from '@larksuiteoapi/node-sdk';
+import { lark } from './lark-sdk.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 
@@ -30,7 +31,7 @@ export function sdkLogger(logger: Logger) {
   };
 }
 
-export function createLarkClient(config: Config, logger: Logger): lark.Client {
+export function createLarkClient(config: Config, logger: Logger): Lark.Client {
   if (!config.lark.appId || !config.lark.appSecret) throw new Error('createLarkClient needs LARK_APP_ID and LARK_APP_SECRET');
   // The SDK's shared axios instance has no timeout by default.
   lark.defaultHttpInstance.defaults.timeout = LARK_HTTP_TIMEOUT_MS;
@@ -45,7 +46,7 @@ export function createLarkClient(config: Config, logger: Logger): lark.Client {
 }
 
 /** The bot's own open_id, used to tell whether a group message @-mentions the bot. */
-export async function fetchBotOpenId(client: lark.Client): Promise<string> {
+export async function fetchBotOpenId(client: Lark.Client): Promise<string> {
   const r = (await client.request({ url: '/open-apis/bot/v3/info', method: 'GET' })) as {
     code?: number;
     msg?: string;

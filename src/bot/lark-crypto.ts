@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AESCipher } from '@larksuiteoapi/node-sdk';
+import { lark } from './lark-sdk.js';
 
 /**
  * Lark's event security (接收事件/回调 page): the body may be {"encrypt": base64(iv ‖ AES-256-CBC)}
@@ -24,7 +24,7 @@ export function decryptPayload(encryptKey: string, encrypt: string): string {
     throw new DecryptError('encrypt is not valid base64 ciphertext');
   }
   try {
-    return new AESCipher(encryptKey).decrypt(encrypt);
+    return new lark.AESCipher(encryptKey).decrypt(encrypt);
   } catch (e) {
     throw new DecryptError(`cannot decrypt: ${(e as Error).message}`);
   }

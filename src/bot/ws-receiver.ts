@@ -1,4 +1,5 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as Lark from '@larksuiteoapi/node-sdk';
+import { lark } from './lark-sdk.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { parseEnvelope } from './envelope.js';
@@ -53,7 +54,7 @@ export function startWsReceiver(config: Config, intake: EventIntake, logger: Log
   });
   const adapter = new WsIntakeAdapter(intake, log);
   // Cast: WSClient only calls invoke(data, {needCheck:false}) on its dispatcher.
-  void client.start({ eventDispatcher: adapter as unknown as lark.EventDispatcher });
+  void client.start({ eventDispatcher: adapter as unknown as Lark.EventDispatcher });
   log.info('long connection starting');
   return { close: () => client.close({ force: true }) };
 }

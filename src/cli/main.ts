@@ -9,6 +9,9 @@ import { registerImportCommands } from './import.js';
 import { registerProgressCommand } from './progress.js';
 import { registerReminderCommands } from './reminders.js';
 import { registerReportCommands } from './report.js';
+import { limitHeapGrowth } from '../heap.js';
+
+limitHeapGrowth();
 
 const program = new Command()
   .name('huanjie')

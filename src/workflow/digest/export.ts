@@ -1,4 +1,5 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcelJS } from '../excel.js';
 import type { WorkflowContext } from '../context.js';
 import { daysBetween } from '../dates.js';
 import type { Principal } from '../permissions.js';
@@ -52,7 +53,7 @@ export function exportData(ctx: WorkflowContext, leader: Principal, date: IsoDat
 
 export async function exportProgressXlsx(ctx: WorkflowContext, leader: Principal, date: IsoDate, opts: Pick<DigestOptions, 'now'> = {}): Promise<Buffer> {
   const { digest: d, facts } = exportData(ctx, leader, date, opts);
-  const wb = new ExcelJS.Workbook();
+  const wb = new (await loadExcelJS()).Workbook();
   wb.creator = '换届助手';
   wb.created = new Date(d.generatedAt);
 

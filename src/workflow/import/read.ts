@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import { loadExcelJS } from '../excel.js';
 import iconv from 'iconv-lite';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -164,7 +164,7 @@ function formulaOf(v: unknown): string | undefined {
 
 async function readXlsx(bytes: Buffer): Promise<ReadResult> {
   checkXlsxBytes(bytes);
-  const wb = new ExcelJS.Workbook();
+  const wb = new (await loadExcelJS()).Workbook();
   try {
     await withTimeout(wb.xlsx.load(bytes as unknown as ArrayBuffer), READ_TIMEOUT_MS, `读取工作簿超时（超过 ${READ_TIMEOUT_MS / 1000} 秒），请精简工作簿后再发送。`);
   } catch (e) {

@@ -1,4 +1,5 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcelJS } from '../excel.js';
 import { TALK_CATEGORIES } from '../talks.js';
 import { stagesFor } from '../stage-templates.js';
 import { EXAMPLE_MARK, SHEETS } from './sheets.js';
@@ -9,7 +10,7 @@ import { EXAMPLE_MARK, SHEETS } from './sheets.js';
  * 说明 sheet listing roles, stage names and talk categories.
  */
 export async function templateWorkbook(): Promise<ExcelJS.Workbook> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (await loadExcelJS()).Workbook();
   wb.creator = '换届助手';
   for (const spec of SHEETS) {
     const ws = wb.addWorksheet(spec.name);
