@@ -34,6 +34,13 @@ export const envSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
     DATA_DIR: z.string().min(1).default('./data'),
+    // The PostgreSQL store (issue 7): unset means the SQLite file in DATA_DIR.
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, '须以 postgres:// 或 postgresql:// 开头')
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+    DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, '须为小写字母、数字和下划线').default('public'),
     KNOWLEDGE_DIR: z.string().min(1).default('./knowledge'),
     LARK_APP_ID: optionalText,
     LARK_APP_SECRET: optionalText,
@@ -102,6 +109,9 @@ export interface Config {
   host: string;
   dataDir: string;
   dbFile: string;
+  /** postgres://… when the PostgreSQL store is used; undefined for SQLite. */
+  databaseUrl?: string;
+  databaseSchema: string;
   knowledgeDir: string;
   lark: {
     appId?: string;
@@ -149,6 +159,8 @@ export const SECRET_VARIABLES = [
   'LLM_API_KEY',
   'EMBEDDING_API_KEY',
   'DASHBOARD_SECRET',
+  // may carry a password
+  'DATABASE_URL',
 ] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -167,6 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     dataDir,
     dbFile: resolve(dataDir, 'huanjie.db'),
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
     knowledgeDir: resolve(e.KNOWLEDGE_DIR),
     lark: {
       appId: e.LARK_APP_ID,

@@ -30,7 +30,7 @@ import { larkUploader, noUploads } from './bot/lark-uploads.js';
 import { dashboardLink } from './web/dashboard-token.js';
 import type { EventHandler } from './bot/dispatcher.js';
 import type { Principal } from './workflow/permissions.js';
-import { openDb, type Db } from './store/db.js';
+import { openStore, type Db } from './store/db.js';
 import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
 import { createOutboxRepo, type OutboxRepo } from './store/outbox-repo.js';
 import { createReceivedEventsRepo, type ReceivedEventsRepo } from './store/received-events-repo.js';
@@ -94,7 +94,7 @@ export class Runtime {
     this.config = opts.config;
     this.logger = opts.logger;
     this.clock = opts.clock ?? systemClock;
-    this.db = openDb(this.config.dbFile);
+    this.db = openStore(this.config);
     this.repos = {
       events: createReceivedEventsRepo(this.db),
       outbox: createOutboxRepo(this.db),

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { openDb, type Db } from '../store/db.js';
+import { openStore, type Db } from '../store/db.js';
 
 export interface CliContext {
   config: Config;
@@ -14,7 +14,7 @@ export interface CliContext {
 export async function withCliContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
   const logger = createLogger({ ...config, logLevel: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const db = openDb(config.dbFile);
+  const db = openStore(config);
   try {
     return await fn({ config, db, logger });
   } finally {

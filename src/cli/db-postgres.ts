@@ -4,7 +4,7 @@ import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import { charBigrams } from '../knowledge/tokenize.js';
-import { openDb, type Db } from '../store/db.js';
+import { openDb, type SqliteDb as Db } from '../store/db.js';
 import { listMigrations } from '../store/migrate.js';
 import { quoteIdent, runPgMigrations } from '../store/pg/migrate.js';
 

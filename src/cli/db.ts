@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import type { Db } from '../store/db.js';
+import { sqliteOnly, type Db } from '../store/db.js';
 import { withCliContext } from './context.js';
 
 /**
@@ -13,7 +13,7 @@ import { withCliContext } from './context.js';
  * stream of events it never finishes.
  */
 export async function backupDb(db: Db, target: string): Promise<void> {
-  await db.backup(target, { progress: () => 0x7fffffff });
+  await sqliteOnly(db, '数据库备份（db backup）').backup(target, { progress: () => 0x7fffffff });
 }
 
 export function registerDbCommands(program: Command): void {

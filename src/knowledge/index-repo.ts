@@ -1,4 +1,4 @@
-import type { Statement } from 'better-sqlite3';
+import type { Statement } from '../store/sql.js';
 import type { Db } from '../store/db.js';
 import { inTransaction } from '../store/db.js';
 import type { PreparedDocument } from './document.js';

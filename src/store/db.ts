@@ -3,8 +3,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runMigrations } from './migrate.js';
 import { installFaultInjection } from './storage-health.js';
+import { PgSyncDb } from './pg/sync-db.js';
+import { runPgMigrationsSync } from './pg/migrate-sync.js';
+import { dialectOf, type SqlDb } from './sql.js';
+import { UserError } from '../errors.js';
 
-export type Db = Database.Database;
+/** What every repository is written against: better-sqlite3, or the PostgreSQL store (src/store/sql.ts). */
+export type Db = SqlDb;
+/** The SQLite database itself, for what only SQLite has (file backup, page counts). */
+export type SqliteDb = Database.Database;
 
 export interface OpenDbOptions {
   /** Run numbered migrations after opening (default true). */
@@ -17,7 +24,7 @@ export interface OpenDbOptions {
  * WAL so readers never block the writer, foreign keys on, and a busy timeout
  * so a CLI command running beside the service waits instead of failing.
  */
-export function openDb(file: string, opts: OpenDbOptions = {}): Db {
+export function openDb(file: string, opts: OpenDbOptions = {}): SqliteDb {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly: opts.readonly ?? false });
   db.pragma('busy_timeout = 5000');
@@ -31,6 +38,31 @@ export function openDb(file: string, opts: OpenDbOptions = {}): Db {
   // Fault suite only (HJ_FAULT_DISK_FULL_FILE): a switch that makes the disk look full. No-op otherwise.
   installFaultInjection(db);
   return db;
+}
+
+export interface StoreLocation {
+  /** The SQLite file, used when databaseUrl is unset. */
+  dbFile: string;
+  /** postgres://… : the PostgreSQL store (issue 7). */
+  databaseUrl?: string;
+  databaseSchema?: string;
+}
+
+/** The store the configuration names: PostgreSQL when DATABASE_URL is set, the SQLite file otherwise. */
+export function openStore(loc: StoreLocation, opts: OpenDbOptions = {}): Db {
+  if (!loc.databaseUrl) return openDb(loc.dbFile, opts);
+  const db = new PgSyncDb(loc.databaseUrl, { schema: loc.databaseSchema });
+  if (opts.migrate ?? !opts.readonly) {
+    runPgMigrationsSync(db);
+    db.refreshSchemaInfo();
+  }
+  return db;
+}
+
+/** For what only the SQLite store can do; a clear refusal on PostgreSQL. */
+export function sqliteOnly(db: Db, what: string): SqliteDb {
+  if (dialectOf(db) !== 'sqlite') throw new UserError(`${what}仅适用于 SQLite 存储；PostgreSQL 请使用其自身的工具（如 pg_dump）。`);
+  return db as SqliteDb;
 }
 
 /** Runs fn in an IMMEDIATE transaction (takes the write lock up front, so no upgrade deadlocks). */

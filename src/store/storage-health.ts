@@ -1,6 +1,7 @@
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Db } from './db.js';
+import type { Db, SqliteDb } from './db.js';
+import { dialectOf } from './sql.js';
 
 /**
  * Whether the database's disk has room, per open database. Set by whoever
@@ -58,7 +59,10 @@ function createHealth(db: Db): StorageHealth {
   };
 }
 
-function freeBytes(db: Db): number {
+function freeBytes(store: Db): number {
+  // PostgreSQL's disk is the server's: its own errors say when it is full.
+  if (dialectOf(store) !== 'sqlite') return Infinity;
+  const db = store as SqliteDb;
   if (db.memory) return Infinity;
   try {
     const s = statfsSync(dirname(db.name));
@@ -77,14 +81,14 @@ function freeBytes(db: Db): number {
 // size, so SQLite itself answers SQLITE_FULL) and the probe sees no free space.
 
 const FAULT_ENV = 'HJ_FAULT_DISK_FULL_FILE';
-const injected = new WeakMap<Db, { on: boolean; normalMax: number }>();
+const injected = new WeakMap<object, { on: boolean; normalMax: number }>();
 
 function injectedFull(db: Db): boolean {
   return injected.get(db)?.on ?? false;
 }
 
 /** Called by openDb: does nothing unless HJ_FAULT_DISK_FULL_FILE is set. */
-export function installFaultInjection(db: Db, env: NodeJS.ProcessEnv = process.env): void {
+export function installFaultInjection(db: SqliteDb, env: NodeJS.ProcessEnv = process.env): void {
   const file = env[FAULT_ENV];
   if (!file || db.readonly || db.memory) return;
   const state = { on: false, normalMax: db.pragma('max_page_count', { simple: true }) as number };

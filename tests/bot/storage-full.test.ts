@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STORAGE_FULL_MESSAGE, STORAGE_FULL_QUEUED_MESSAGE } from '../../src/errors.js';
 import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
+import type { SqliteDb } from '../../src/store/db.js';
 import { cardActionEvent, messageEvent } from '../helpers/events.js';
 import { FakeLark } from '../helpers/fake-lark.js';
 import { larkRequest } from '../helpers/lark-sign.js';
@@ -46,7 +47,7 @@ describe('disk full', () => {
     const req = larkRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
     return t.app.inject({ method: 'POST', url: '/lark/events', payload: req.body, headers: req.headers });
   };
-  const maxPages = () => t.rt.db.pragma('max_page_count', { simple: true }) as number;
+  const maxPages = () => (t.rt.db as SqliteDb).pragma('max_page_count', { simple: true }) as number;
   const fill = async () => {
     const before = maxPages();
     writeFileSync(switchFile, 'full');

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { campaignRows, sampleCampaign, writeCsvDir, writeXlsx } from '../helpers/roster.js';
 import { runTs } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/test-runtime.js';
@@ -49,7 +50,7 @@ describe('npm run cli -- import', () => {
     expect(r.stderr).toContain('导入未通过：2 处问题，未写入任何数据');
     expect(r.stderr).toContain('人员 第4行 「飞书open_id」：与第3行重复');
     expect(r.stderr).toContain('村社区 第2行 「类型」：「镇」不是有效类型');
-    const db = openDb(join(dir, 'huanjie.db'));
+    const db = openTestDb(join(dir, 'huanjie.db'));
     expect(db.prepare('SELECT COUNT(*) AS n FROM wf_regions').get()).toEqual({ n: 0 });
     db.close();
     const missing = await runTs(ENTRY, ['import', join(dir, 'nope.xlsx')], { env: { DATA_DIR: dir } });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
 import { sampleCampaign, seedCampaign } from '../helpers/roster.js';
 import { runTs } from '../helpers/spawn.js';
@@ -11,7 +12,7 @@ const ENTRY = 'src/cli/main.ts';
 describe('npm run cli -- progress', () => {
   it('prints stage status per village; --json one line per village and stage in the SPEC format', async () => {
     const dir = tempDir();
-    const db = openDb(join(dir, 'huanjie.db'));
+    const db = openTestDb(join(dir, 'huanjie.db'));
     const repos = createWorkflowRepos(db);
     seedCampaign(repos, sampleCampaign());
     const v = repos.roster.villages().find((x) => x.name === '城西村' && x.township === '沁河镇')!;

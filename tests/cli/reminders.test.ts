@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDb } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { runTs } from '../helpers/spawn.js';
 import { sampleCampaign, seedCampaign } from '../helpers/roster.js';
 import { tempDir } from '../helpers/test-runtime.js';
@@ -8,7 +9,7 @@ import { tempDir } from '../helpers/test-runtime.js';
 describe('npm run cli -- reminders due', () => {
   it('prints, as JSON lines, exactly the messages of that day’s slot, without sending or recording anything', async () => {
     const dir = tempDir();
-    const db = openDb(join(dir, 'huanjie.db'));
+    const db = openTestDb(join(dir, 'huanjie.db'));
     const c = sampleCampaign({ electionDay: '2026-12-01' });
     seedCampaign(db, c);
     db.close();
@@ -28,7 +29,7 @@ describe('npm run cli -- reminders due', () => {
     expect(new Set(lines.map((l) => `${l.to}/${l.kind}`)).size).toBe(lines.length);
     // The cadre of the first village is told; the talk due 2026-11-10 is overdue.
     expect(lines.some((l) => l.to === c.ids.cadres[0]![0] && l.items.some((i) => i.talk?.startsWith('选前谈话')))).toBe(true);
-    const after = openDb(join(dir, 'huanjie.db'));
+    const after = openTestDb(join(dir, 'huanjie.db'));
     expect((after.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n).toBe(0);
     expect((after.prepare('SELECT COUNT(*) AS n FROM sched_slots').get() as { n: number }).n).toBe(0);
     after.close();

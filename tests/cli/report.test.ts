@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
 import { sampleCampaign, seedCampaign } from '../helpers/roster.js';
 import { runTs } from '../helpers/spawn.js';
@@ -16,7 +17,7 @@ describe('npm run cli -- digest preview / report export', () => {
   const run = (args: string[]) => runTs(ENTRY, args, { env: { DATA_DIR: dir } });
   beforeAll(() => {
     dir = tempDir('hj-cli-report-');
-    const db = openDb(join(dir, 'huanjie.db'));
+    const db = openTestDb(join(dir, 'huanjie.db'));
     const repos = createWorkflowRepos(db);
     seedCampaign(repos, sampleCampaign({ townships: 3, villagesPerTownship: [14, 13, 13], extraCadres: 12 }));
     const v = repos.roster.villages().find((x) => x.name === '城东村' && x.township === '沁河镇')!;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openDb, type Db } from '../../src/store/db.js';
+import { openDb, type SqliteDb } from '../../src/store/db.js';
 import { messageEvent } from '../helpers/events.js';
 import { larkRequest } from '../helpers/lark-sign.js';
 import { ROOT } from '../helpers/spawn.js';
@@ -46,7 +46,7 @@ export function fileMessageEvent(o: { openId: string; messageId: string; eventId
  * would: WAL recovery runs), checks it, and hands it to `fn`. Closing the last
  * connection checkpoints; the restarted service sees the same data.
  */
-export function inspectDb<T>(file: string, fn: (db: Db, integrity: string) => T): T {
+export function inspectDb<T>(file: string, fn: (db: SqliteDb, integrity: string) => T): T {
   const db = openDb(file, { migrate: false });
   try {
     const integrity = String(db.pragma('integrity_check', { simple: true }));

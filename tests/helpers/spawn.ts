@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { storeEnv } from './store.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = ROOT + 'node_modules/.bin/tsx';
@@ -14,7 +15,7 @@ export function runTs(
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, [entry, ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(opts.env?.DATA_DIR ? storeEnv(opts.env.DATA_DIR) : {}), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -36,7 +37,7 @@ export function runTs(
 export function startTs(entry: string, env: Record<string, string>): ChildProcess {
   return spawn(TSX, [entry], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(env.DATA_DIR ? storeEnv(env.DATA_DIR) : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
+import { storeEnv } from './store.js';
 import { createLogger } from '../../src/logger.js';
 import { Runtime } from '../../src/runtime.js';
 import type { FakeLark } from './fake-lark.js';
@@ -39,6 +40,7 @@ export async function startTestRuntime(
   const dir = opts.dir ?? tempDir();
   const env: Record<string, string> = {
     DATA_DIR: dir,
+    ...storeEnv(dir),
     KNOWLEDGE_DIR: join(dir, 'knowledge'),
     LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
     LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,

@@ -8,6 +8,7 @@ import JSZip from 'jszip';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openDb, type Db } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { ManualClock } from '../../src/clock.js';
 import { createKnowledgeService, type KnowledgeDeps } from '../../src/knowledge/service.js';
 
@@ -26,7 +27,7 @@ export function fixtureFolder(names: string[]): string {
 
 export function freshDb(): { db: Db; dir: string; cleanup: () => void } {
   const dir = tempDir();
-  const db = openDb(join(dir, 'kb.db'));
+  const db = openTestDb(join(dir, 'kb.db'));
   return { db, dir, cleanup: () => (db.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDb } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { createAuditRepo } from '../../src/store/audit-repo.js';
 import { createOutboxRepo } from '../../src/store/outbox-repo.js';
 import { createReceivedEventsRepo } from '../../src/store/received-events-repo.js';
 import { tempDir } from '../helpers/test-runtime.js';
 
-const fresh = () => openDb(join(tempDir(), 'r.db'));
+const fresh = () => openTestDb(join(tempDir(), 'r.db'));
 
 describe('received events (dedupe)', () => {
   it('refuses a second event_id, and a second message_id under a new event_id', () => {

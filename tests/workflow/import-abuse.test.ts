@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
 import { formatIssue, readImportBytes, runImport } from '../../src/workflow/import/index.js';
 import { checkXlsxBytes, MAX_UNZIPPED_BYTES } from '../../src/workflow/import/read.js';
@@ -22,7 +23,7 @@ describe('hostile workbooks', () => {
     const dir = tempDir();
     await writeXlsx(join(dir, 'r.xlsx'), campaignRows(campaign));
     valid = readFileSync(join(dir, 'r.xlsx'));
-    db = openDb(join(dir, 'huanjie.db'));
+    db = openTestDb(join(dir, 'huanjie.db'));
     seedCampaign(db, campaign);
   });
   afterAll(() => db.close());

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
 import { runImport } from '../../src/workflow/import/index.js';
 import { campaignRows, sampleCampaign, toSheetData } from '../helpers/roster.js';
@@ -19,7 +20,7 @@ describe('import: data and record in one transaction', () => {
   let db: Db;
   beforeEach(() => {
     dir = tempDir();
-    db = openDb(join(dir, 'huanjie.db'));
+    db = openTestDb(join(dir, 'huanjie.db'));
   });
   afterEach(() => {
     db.close();

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { createWorkflowRepos, type WorkflowRepos } from '../../src/store/workflow-repos.js';
 import { formatIssue, readImportFile, runImport, writeTemplate, type ImportOutcome } from '../../src/workflow/import/index.js';
 import { campaignRows, sampleCampaign, writeCsvDir, writeXlsx } from '../helpers/roster.js';
@@ -15,7 +16,7 @@ let repos: WorkflowRepos;
 let n = 0;
 beforeEach(() => {
   dir = tempDir('hj-import-');
-  db = openDb(join(dir, 'db.sqlite'));
+  db = openTestDb(join(dir, 'db.sqlite'));
   repos = createWorkflowRepos(db);
 });
 afterEach(() => db.close());

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/store/db.js';
+import { openTestDb } from '../helpers/store.js';
 import { createWorkflowRepos, type WorkflowRepos } from '../../src/store/workflow-repos.js';
 import { matchVillage } from '../../src/workflow/lookup.js';
 import { sampleCampaign, seedCampaign } from '../helpers/roster.js';
@@ -17,7 +18,7 @@ let db: Db;
 let repos: WorkflowRepos;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hj-lookup-'));
-  db = openDb(join(dir, 'w.db'));
+  db = openTestDb(join(dir, 'w.db'));
   repos = createWorkflowRepos(db);
   seedCampaign(repos, sampleCampaign());
 });
@@ -47,7 +48,7 @@ describe('village lookup', () => {
     db.prepare(`UPDATE wf_regions SET name = '新城西村' WHERE id = ?`).run(v.id);
     expect(found('沁河镇新城西村')).toBe('沁河镇新城西村:2026-12-01');
 
-    const other = openDb(join(dir, 'w.db'));
+    const other = openTestDb(join(dir, 'w.db'));
     try {
       other.prepare(`INSERT INTO wf_regions (kind, name, parent_id, village_type, election_day) SELECT 'village', '东沟村', parent_id, '村', '2026-11-29' FROM wf_regions WHERE id = ?`).run(v.id);
     } finally {

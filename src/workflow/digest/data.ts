@@ -1,6 +1,6 @@
-import type Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
 import type { UnansweredRow } from '../../knowledge/question-log.js';
+import type { Statement } from '../../store/sql.js';
 import type { WorkflowContext } from '../context.js';
 import { addDays, daysBetween, todayIn } from '../dates.js';
 import type { Principal } from '../permissions.js';
@@ -550,7 +550,6 @@ interface Stmts {
   interviewers: Statement;
   subjects: Statement;
 }
-type Statement = Database.Statement<unknown[]>;
 
 const stmtCache = new WeakMap<object, Stmts>();
 

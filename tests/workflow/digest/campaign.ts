@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/clock.js';
 import { openDb, type Db } from '../../../src/store/db.js';
+import { openTestDb } from '../../helpers/store.js';
 import { createWorkflowRepos, type WorkflowRepos } from '../../../src/store/workflow-repos.js';
 import { recordStage } from '../../../src/workflow/checkin.js';
 import type { WorkflowContext } from '../../../src/workflow/context.js';
@@ -36,7 +37,7 @@ let seq = 0;
 
 export function digestWorld(): DigestWorld {
   const dir = tempDir('hj-digest-');
-  const db = openDb(join(dir, 'huanjie.db'));
+  const db = openTestDb(join(dir, 'huanjie.db'));
   const repos = createWorkflowRepos(db);
   const campaign = sampleCampaign({ townships: 3, villagesPerTownship: [14, 13, 13], extraCadres: 12 });
   seedCampaign(repos, campaign);

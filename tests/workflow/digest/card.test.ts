@@ -5,6 +5,7 @@ import { renderCardText } from '../../../src/bot/card-text.js';
 import { renderPng } from '../../../src/charts/render.js';
 import { ManualClock } from '../../../src/clock.js';
 import { openDb, type Db } from '../../../src/store/db.js';
+import { openTestDb } from '../../helpers/store.js';
 import { createWorkflowRepos } from '../../../src/store/workflow-repos.js';
 import type { WorkflowContext } from '../../../src/workflow/context.js';
 import { cardBytes, digestCard, overdueCard } from '../../../src/workflow/digest/card.js';
@@ -23,7 +24,7 @@ describe('a county of 3,000 villages', () => {
   let s: ProvinceSummary;
   let d: DigestData;
   beforeAll(() => {
-    db = openDb(join(tempDir('hj-digest-card-'), 'huanjie.db'));
+    db = openTestDb(join(tempDir('hj-digest-card-'), 'huanjie.db'));
     s = generateProvince(db, { villages: 3000, people: 6000, talks: 10000, seed: 7 });
     ctx = { repos: createWorkflowRepos(db), tz: 'Asia/Shanghai', clock: new ManualClock(Date.parse('2026-11-10T00:30:00Z')) };
     d = buildDigest(ctx, loadPrincipal(ctx.repos.roster, { openId: s.leaders.county[0]!, isAdmin: false }), '2026-11-10');

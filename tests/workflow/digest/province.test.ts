@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateProvince, type ProvinceSummary } from '../../../bench/province-data.js';
 import { ManualClock } from '../../../src/clock.js';
 import { openDb, type Db } from '../../../src/store/db.js';
+import { openTestDb } from '../../helpers/store.js';
 import { createWorkflowRepos } from '../../../src/store/workflow-repos.js';
 import type { WorkflowContext } from '../../../src/workflow/context.js';
 import { buildDigest, buildDigests, type DigestData } from '../../../src/workflow/digest/data.js';
@@ -24,7 +25,7 @@ let gen: ProvinceSummary;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hj-province-'));
-  db = openDb(join(dir, 'p.db'));
+  db = openTestDb(join(dir, 'p.db'));
   gen = generateProvince(db, { villages: 400, villagesPerCounty: 100, townshipsPerCounty: 5, people: 900, talks: 1500, seed: 5, today: DAY });
   ctx = { repos: createWorkflowRepos(db), tz: 'Asia/Shanghai', clock: new ManualClock(Date.parse(`${DAY}T01:00:00Z`)) };
 });

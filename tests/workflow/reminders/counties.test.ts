@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateProvince, type ProvinceSummary } from '../../../bench/province-data.js';
 import { ManualClock } from '../../../src/clock.js';
 import { openDb, type Db } from '../../../src/store/db.js';
+import { openTestDb } from '../../helpers/store.js';
 import { createOutboxRepo } from '../../../src/store/outbox-repo.js';
 import { createScheduleRepo } from '../../../src/store/schedule-repo.js';
 import { createWorkflowRepos } from '../../../src/store/workflow-repos.js';
@@ -24,7 +25,7 @@ let gen: ProvinceSummary;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hj-rem-counties-'));
-  db = openDb(join(dir, 'p.db'));
+  db = openTestDb(join(dir, 'p.db'));
   gen = generateProvince(db, { villages: 300, villagesPerCounty: 100, townshipsPerCounty: 5, people: 600, talks: 900, seed: 9, today: DAY });
   ctx = { repos: createWorkflowRepos(db), tz: 'Asia/Shanghai', clock: new ManualClock(slotOn(DAY, '09:00', 'Asia/Shanghai').at) };
 });

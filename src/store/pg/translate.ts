@@ -1,0 +1,149 @@
+/**
+ * Turns the repositories' SQLite SQL into PostgreSQL (issue 7). The statements
+ * are written once, in the dialect both share; this covers what differs
+ * mechanically, and repositories branch on dialectOf(db) for the rest (FTS,
+ * upserts without a conflict target). Done once per statement, at prepare.
+ *
+ * - parameters: `?`, `@name`, `:name`, `$name` become `$1…$n` (named ones keep one number each)
+ * - `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`
+ * - `IFNULL` → `COALESCE`, `instr` → `strpos`, `group_concat(x, s)` → `string_agg((x)::text, s)`,
+ *   `json_each(p)` → `json_array_elements_text(p::json)`, two-argument `min`/`max` → `LEAST`/`GREATEST`
+ * - camelCase aliases are quoted (PostgreSQL folds unquoted names to lower case)
+ */
+export interface TranslatedSql {
+  text: string;
+  /** For each $k, where its value comes from: a positional index or a parameter name. */
+  params: (number | string)[];
+  /** The INSERT's table, when the statement is one (for lastInsertRowid). */
+  insertInto?: string;
+  returns: boolean;
+}
+
+/** Splits SQL into code and non-code (strings, quoted names, comments) so rewrites touch only code. */
+function segments(sql: string): { code: boolean; text: string }[] {
+  const out: { code: boolean; text: string }[] = [];
+  let i = 0;
+  let start = 0;
+  const push = (code: boolean, end: number) => {
+    if (end > start) out.push({ code, text: sql.slice(start, end) });
+    start = end;
+  };
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      push(true, i);
+      let j = i + 1;
+      for (; j < sql.length; j++) {
+        if (sql[j] === c) {
+          if (sql[j + 1] === c) j++;
+          else break;
+        }
+      }
+      i = j + 1;
+      push(false, Math.min(i, sql.length));
+    } else if (c === '-' && sql[i + 1] === '-') {
+      push(true, i);
+      const nl = sql.indexOf('\n', i);
+      i = nl < 0 ? sql.length : nl;
+      push(false, i);
+    } else i++;
+  }
+  push(true, sql.length);
+  return out;
+}
+
+/** Index of the parenthesis closing the one opened at `open` (which must be '('). */
+function closing(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Top-level commas of the argument list between open and close. */
+function topLevelCommas(s: string, open: number, close: number): number[] {
+  const at: number[] = [];
+  let depth = 0;
+  for (let i = open + 1; i < close; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')') depth--;
+    else if (s[i] === ',' && depth === 0) at.push(i);
+  }
+  return at;
+}
+
+/** Rewrites function calls by name, innermost last (the replacement sees the original arguments). */
+function rewriteCalls(s: string, name: string, fn: (args: string[]) => string | null): string {
+  const re = new RegExp(`\\b${name}\\s*\\(`, 'gi');
+  let out = '';
+  let from = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    if (m.index < from) continue;
+    const open = m.index + m[0].length - 1;
+    const close = closing(s, open);
+    if (close < 0) break;
+    const commas = topLevelCommas(s, open, close);
+    const bounds = [open, ...commas, close];
+    const args = bounds.slice(0, -1).map((b, k) => s.slice(b + 1, bounds[k + 1]).trim());
+    const replaced = fn(args.map((a) => rewriteAll(a)));
+    if (replaced === null) continue;
+    out += s.slice(from, m.index) + replaced;
+    from = close + 1;
+    re.lastIndex = from;
+  }
+  return out + s.slice(from);
+}
+
+function rewriteAll(code: string): string {
+  let s = code;
+  s = s.replace(/\bIFNULL\s*\(/gi, 'COALESCE(');
+  s = s.replace(/\binstr\s*\(/gi, 'strpos(');
+  s = rewriteCalls(s, 'group_concat', (a) => `string_agg((${a[0]})::text, ${a[1] ?? "','"})`);
+  s = rewriteCalls(s, 'json_each', (a) => `json_array_elements_text((${a[0]})::json)`);
+  s = rewriteCalls(s, 'min', (a) => (a.length >= 2 ? `LEAST(${a.join(', ')})` : null));
+  s = rewriteCalls(s, 'max', (a) => (a.length >= 2 ? `GREATEST(${a.join(', ')})` : null));
+  return s;
+}
+
+export function translateSql(sql: string): TranslatedSql {
+  const params: (number | string)[] = [];
+  const named = new Map<string, number>();
+  let positional = 0;
+  const parts = segments(sql);
+  // Code parts are joined with placeholders for the others, rewritten as one, then put back,
+  // so a function call spanning a string literal is still seen whole.
+  const hidden: string[] = [];
+  let code = parts.map((p) => (p.code ? p.text : `\u0000${hidden.push(p.text) - 1}\u0000`)).join('');
+  code = code.replace(/(::)|([?])|([@:$])([A-Za-z_][A-Za-z0-9_]*)/g, (m, cast: string, q: string, sigil: string, name: string) => {
+    if (cast) return m;
+    if (q) {
+      params.push(positional++);
+      return `$${params.length}`;
+    }
+    if (sigil === '$' && /^\d/.test(name)) return m;
+    let k = named.get(name);
+    if (k === undefined) {
+      params.push(name);
+      k = params.length;
+      named.set(name, k);
+    }
+    return `$${k}`;
+  });
+  let insertInto: string | undefined;
+  const ins = /^\s*INSERT\s+(OR\s+(IGNORE|REPLACE)\s+)?INTO\s+"?([A-Za-z_][A-Za-z0-9_]*)"?/i.exec(code);
+  if (ins) {
+    insertInto = ins[3]!.toLowerCase();
+    if (ins[2]?.toUpperCase() === 'REPLACE') throw new Error(`INSERT OR REPLACE needs an explicit ON CONFLICT target in PostgreSQL: ${sql}`);
+    if (ins[1]) {
+      code = code.replace(/^\s*INSERT\s+OR\s+IGNORE\s+INTO/i, 'INSERT INTO');
+      const ret = /\bRETURNING\b/i.exec(code);
+      code = ret ? `${code.slice(0, ret.index)} ON CONFLICT DO NOTHING ${code.slice(ret.index)}` : `${code.trimEnd()} ON CONFLICT DO NOTHING`;
+    }
+  }
+  code = rewriteAll(code);
+  code = code.replace(/\bAS\s+([a-z][a-z0-9_]*[A-Z][A-Za-z0-9_]*)\b/g, 'AS "$1"');
+  const text = code.replace(/\u0000(\d+)\u0000/g, (_m, k: string) => hidden[Number(k)]!);
+  return { text, params, insertInto, returns: /\bRETURNING\b/i.test(code) };
+}
