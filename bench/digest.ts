@@ -11,14 +11,13 @@
  * digest's, not the generator's.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWorkerRenderer } from '../src/charts/render-pool.js';
 import { ManualClock } from '../src/clock.js';
 import { limitHeapGrowth } from '../src/heap.js';
-import { openDb } from '../src/store/db.js';
+import { benchStores, dropBenchDb, mergeSideBySide, openBenchDb, STORE_LABEL, type BenchDb, type BenchStore, type SideBySide } from './store.js';
 import { createWorkflowRepos } from '../src/store/workflow-repos.js';
 import type { WorkflowContext } from '../src/workflow/context.js';
 import { cardBytes, digestCard } from '../src/workflow/digest/card.js';
@@ -63,11 +62,11 @@ interface ProvinceFigures {
 }
 
 /** Every leader's digest of the province, as the 9 o'clock run builds them, in a fresh process. */
-async function measureProvince(file: string, gen: ProvinceSummary): Promise<ProvinceFigures> {
+async function measureProvince(b: BenchDb, gen: ProvinceSummary): Promise<ProvinceFigures> {
   await import('../src/runtime.js');
   limitHeapGrowth(); // as the service sets it at start
   const rssStart = process.memoryUsage().rss;
-  const db = openDb(file);
+  const db = openBenchDb(b);
   const repos = createWorkflowRepos(db);
   const ctx: WorkflowContext = { repos, tz: 'Asia/Shanghai', clock: new ManualClock(Date.parse(`${DAY}T00:30:00Z`)) };
   const leaders = [...gen.leaders.county, ...gen.leaders.township].map((o) => loadPrincipal(repos.roster, { openId: o, isAdmin: false }));
@@ -86,12 +85,12 @@ async function measureProvince(file: string, gen: ProvinceSummary): Promise<Prov
 }
 
 /** The measuring half, in its own process. */
-async function measure(file: string, gen: ProvinceSummary): Promise<Figures> {
+async function measure(b: BenchDb, gen: ProvinceSummary): Promise<Figures> {
   // The service's modules, so that the memory figures are those of the service process.
   await import('../src/runtime.js');
   limitHeapGrowth(); // as the service sets it at start
   const rssStart = process.memoryUsage().rss;
-  const db = openDb(file);
+  const db = openBenchDb(b);
   const repos = createWorkflowRepos(db);
   const ctx: WorkflowContext = { repos, tz: 'Asia/Shanghai', clock: new ManualClock(Date.parse(`${DAY}T00:30:00Z`)) };
   const county = gen.counties[0]!;
@@ -144,9 +143,9 @@ async function measure(file: string, gen: ProvinceSummary): Promise<Figures> {
   };
 }
 
-function runChild<T>(file: string, gen: ProvinceSummary, mode: 'county' | 'province', nodeOptions = ''): Promise<T | null> {
+function runChild<T>(b: BenchDb, gen: ProvinceSummary, mode: 'county' | 'province', nodeOptions = ''): Promise<T | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ROOT + 'node_modules/.bin/tsx', [fileURLToPath(import.meta.url), '--measure', mode, file], {
+    const child = spawn(ROOT + 'node_modules/.bin/tsx', [fileURLToPath(import.meta.url), '--measure', mode, b.store, b.file], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', nodeOptions ? 'ignore' : 'inherit'],
       env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${nodeOptions}`.trim() },
@@ -160,21 +159,30 @@ function runChild<T>(file: string, gen: ProvinceSummary, mode: 'county' | 'provi
   });
 }
 
-export async function benchDigest(): Promise<void> {
-  console.log('\n## Leaders’ digest (province scale)');
-  const file = join(tmpdir(), `hj-bench-digest-${process.pid}.db`);
+export async function benchDigest(stores: BenchStore[] = ['sqlite'], side: SideBySide = []): Promise<void> {
+  for (const store of stores) await benchDigestOn(store, side);
+}
+
+async function benchDigestOn(store: BenchStore, side: SideBySide): Promise<void> {
+  console.log(`\n## Leaders’ digest (province scale) — ${STORE_LABEL[store]}`);
+  const b: BenchDb = { store, file: join(tmpdir(), `hj-bench-digest-${process.pid}.db`) };
   try {
-    const db = openDb(file);
+    const db = openBenchDb(b, { fresh: true });
     const gen = generateProvince(db, { villages: 30_000, people: 60_000, talks: 100_000, seed: 1, today: DAY });
     db.close();
     console.log(
       `data: ${gen.counties.length} counties, ${gen.townships} townships, ${gen.villages} villages, ${gen.people} people (${gen.assignments} assignments), ` +
         `${gen.talks} talks, ${gen.progressRows} stage rows, ${gen.risks} risks — generated in ${fmt(gen.ms / 1000, 1)} s`,
     );
-    const f = (await runChild<Figures>(file, gen, 'county'))!;
-    const pr = (await runChild<ProvinceFigures>(file, gen, 'province'))!;
-    const capped = await runChild<ProvinceFigures>(file, gen, 'province', `--max-old-space-size=${CAPPED_HEAP_MB}`);
+    const f = (await runChild<Figures>(b, gen, 'county'))!;
+    const pr = (await runChild<ProvinceFigures>(b, gen, 'province'))!;
+    const capped = await runChild<ProvinceFigures>(b, gen, 'province', `--max-old-space-size=${CAPPED_HEAP_MB}`);
     const p50 = percentile(f.warm, 50);
+    mergeSideBySide(side, store, [
+      { measure: 'county digest, cold / warm p50', target: '< 200 ms', value: `${fmt(f.cold, 0)} / ${fmt(p50, 0)} ms` },
+      { measure: 'whole province, 312 digests', target: '', value: `${fmt(pr.ms / 1000, 2)} s` },
+      { measure: 'peak RSS, province digest run', target: '< 400 MB', value: `${fmt(mb(pr.peakRss), 0)} MB` },
+    ]);
     console.log(
       table([
         ['measure', 'value', 'target', 'baseline (same run, same county)', 'ratio'],
@@ -199,7 +207,7 @@ export async function benchDigest(): Promise<void> {
         'The province run loads each county once; the 2 province-wide admin digests are built from the same loads, a county at a time.)',
     );
   } finally {
-    for (const x of ['', '-wal', '-shm']) rmSync(file + x, { force: true });
+    dropBenchDb(b);
   }
 }
 
@@ -208,9 +216,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     let input = '';
     for await (const chunk of process.stdin) input += chunk;
     const gen = JSON.parse(input) as ProvinceSummary;
-    const [mode, file] = [process.argv[3], process.argv[4]!];
-    process.stdout.write(JSON.stringify(mode === 'province' ? await measureProvince(file, gen) : await measure(file, gen)));
+    const [mode, store, file] = [process.argv[3], process.argv[4] as BenchStore, process.argv[5]!];
+    const b: BenchDb = { store, file };
+    process.stdout.write(JSON.stringify(mode === 'province' ? await measureProvince(b, gen) : await measure(b, gen)));
   } else {
-    await benchDigest();
+    await benchDigest(await benchStores());
   }
 }

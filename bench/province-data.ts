@@ -1,4 +1,5 @@
 import type { Db, SqliteDb } from '../src/store/db.js';
+import { dialectOf } from '../src/store/sql.js';
 import { addDays } from '../src/workflow/dates.js';
 import { stagesFor } from '../src/workflow/stage-templates.js';
 import { TALK_CATEGORIES } from '../src/workflow/talks.js';
@@ -241,7 +242,7 @@ export function generateProvince(db: Db, spec: ProvinceSpec): ProvinceSummary {
     }
   }).immediate();
   // Move everything from the WAL into the database file, as a running service's checkpoints would.
-  (db as SqliteDb).pragma('wal_checkpoint(TRUNCATE)');
+  if (dialectOf(db) === 'sqlite') (db as SqliteDb).pragma('wal_checkpoint(TRUNCATE)');
   summary.ms = performance.now() - t0;
   return summary;
 }

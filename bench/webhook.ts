@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { larkRequest, type SignedRequest } from '../tests/helpers/lark-sign.js';
 import { messageEvent } from '../tests/helpers/events.js';
 import { fmt, percentile, post, startServer, table } from './lib.js';
+import { benchStoreEnv, dropBenchDb, mergeSideBySide, STORE_LABEL, type BenchStore, type SideBySide } from './store.js';
 
 const KEY = 'bench-encrypt-key';
 const TOKEN = 'vtok_test_0001';
@@ -56,9 +57,13 @@ async function saturate(port: number, reqs: SignedRequest[], concurrency: number
   return { rps: (reqs.length * 1000) / (performance.now() - t0), errors };
 }
 
-export async function benchWebhook(): Promise<void> {
+export async function benchWebhook(stores: BenchStore[] = ['sqlite'], side: SideBySide = []): Promise<void> {
+  for (const store of stores) await benchWebhookOn(store, side);
+}
+
+async function benchWebhookOn(store: BenchStore, side: SideBySide): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hj-bench-'));
-  const env = { DATA_DIR: dir, KNOWLEDGE_DIR: join(dir, 'k'), LARK_ENCRYPT_KEY: KEY, LARK_VERIFICATION_TOKEN: TOKEN };
+  const env = { DATA_DIR: dir, ...benchStoreEnv(store, dir), KNOWLEDGE_DIR: join(dir, 'k'), LARK_ENCRYPT_KEY: KEY, LARK_VERIFICATION_TOKEN: TOKEN };
   const svc = await startServer('bench/webhook-server.ts', env);
   const noop = await startServer('bench/webhook-server.ts', { BENCH_NOOP: '1' });
   try {
@@ -73,7 +78,7 @@ export async function benchWebhook(): Promise<void> {
     const svcSat = await saturate(svc.port, events(6000, 'sat'), 32);
     const noopSat = await saturate(noop.port, events(6000, 'satn'), 32);
 
-    console.log(`\n## Webhook: signed + encrypted im.message.receive_v1 (帮助), ${rate} events/s for ${seconds} s, then saturation with 32 connections`);
+    console.log(`\n## Webhook: signed + encrypted im.message.receive_v1 (帮助), ${rate} events/s for ${seconds} s, then saturation with 32 connections — ${STORE_LABEL[store]}`);
     console.log(
       table([
         ['route', 'ack p50 ms', 'ack p99 ms', 'max ms', 'errors', 'saturated req/s'],
@@ -83,6 +88,10 @@ export async function benchWebhook(): Promise<void> {
       ]),
     );
     const p99 = percentile(svcPaced.lat, 99);
+    mergeSideBySide(side, store, [
+      { measure: `webhook ack p50 / p99 at ${rate}/s`, target: 'p99 < 10 ms', value: `${fmt(percentile(svcPaced.lat, 50))} / ${fmt(p99)} ms` },
+      { measure: 'webhook saturated req/s (ratio to no-op route)', target: '≥ 0.5', value: `${fmt(svcSat.rps, 0)} (${fmt(svcSat.rps / noopSat.rps)})` },
+    ]);
     console.log(
       `targets: p99 < 10 ms at ${rate}/s → ${fmt(p99)} ms ${p99 < 10 ? 'MET' : 'NOT MET'}; ` +
         `throughput ≥ 0.5 × baseline → ${fmt(svcSat.rps / noopSat.rps)} ${svcSat.rps / noopSat.rps >= 0.5 ? 'MET' : 'NOT MET'}`,
@@ -91,6 +100,7 @@ export async function benchWebhook(): Promise<void> {
     svc.child.kill('SIGTERM');
     noop.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
+    if (store === 'postgres') dropBenchDb({ store, file: join(dir, 'huanjie.db') });
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -68,8 +68,11 @@ export class StorageFullError extends AppError {
   }
 }
 
-/** SQLite's and the OS's ways of saying "no space": SQLITE_FULL (also max_page_count), a failed write or shm grow, ENOSPC, EDQUOT. */
-const STORAGE_FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_SHMSIZE', 'ENOSPC', 'EDQUOT']);
+/**
+ * The ways of saying "no space": SQLite's SQLITE_FULL (also max_page_count), a failed write or shm grow;
+ * the OS's ENOSPC, EDQUOT; PostgreSQL's SQLSTATE 53100 disk_full.
+ */
+const STORAGE_FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_SHMSIZE', 'ENOSPC', 'EDQUOT', '53100']);
 
 export function isStorageFullError(e: unknown): boolean {
   for (let x = e, depth = 0; x && typeof x === 'object' && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
