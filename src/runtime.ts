@@ -260,6 +260,7 @@ export class Runtime {
     this.ws?.close();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await Promise.all(this.services.map((s) => s.stop()));
+    this.intake.stop();
     await this.intake.idle();
     const flushMs = opts.flushMs ?? 5000;
     if (flushMs > 0) {

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { BatchWriter } from '../store/batch.js';
 import { inTransaction, type Db } from '../store/db.js';
+import { dialectOf } from '../store/sql.js';
 import type { OutboxInput, OutboxRepo } from '../store/outbox-repo.js';
 import type { ReceivedEventsRepo } from '../store/received-events-repo.js';
 import { storageHealth, type StorageHealth } from '../store/storage-health.js';
@@ -14,6 +15,8 @@ import { parseEnvelope, type LarkEnvelope } from './envelope.js';
 export const CARD_ANSWER_BUDGET_MS = 2500;
 /** While the disk is full: how often to look for space and run the kept events again. */
 export const STORAGE_RETRY_MS = 1000;
+/** PostgreSQL: how often a live instance takes over the pending events of an instance that is gone. */
+export const ADOPT_EVERY_MS = 5000;
 
 export type IntakeResult =
   | { status: 'duplicate' }
@@ -40,6 +43,7 @@ export class EventIntake {
   /** Accepted events whose work could not be saved (disk full): run again when space returns. */
   private readonly parked = new Map<string, LarkEnvelope>();
   private retryTimer?: NodeJS.Timeout;
+  private adoptTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly deps: {
@@ -188,9 +192,32 @@ export class EventIntake {
     return this.parked.size;
   }
 
-  /** After a restart: events acknowledged but not yet handled by the previous process are handled now. */
+  /**
+   * After a restart: events acknowledged but not yet handled by the previous process are handled now.
+   * On PostgreSQL other instances may be handling their own pending events at this moment: only those
+   * of no live instance are taken (claimed), and the same is looked for every few seconds, so the
+   * events of an instance killed mid-way are handled even if it never comes back.
+   */
   resumePending(): number {
-    const rows = this.deps.events.listPending();
+    const n = this.adopt();
+    if (n) this.deps.logger.warn({ count: n }, 'resuming events accepted before the restart');
+    if (dialectOf(this.deps.db) === 'postgres' && !this.adoptTimer) {
+      this.adoptTimer = setInterval(() => {
+        if (!this.deps.db.open) return clearInterval(this.adoptTimer);
+        try {
+          const taken = this.adopt();
+          if (taken) this.deps.logger.warn({ count: taken }, 'handling events accepted by an instance that is gone');
+        } catch (e) {
+          this.deps.logger.error({ err: e }, 'could not look for events of instances that are gone');
+        }
+      }, ADOPT_EVERY_MS);
+      this.adoptTimer.unref();
+    }
+    return n;
+  }
+
+  private adopt(): number {
+    const rows = this.deps.events.adoptPending();
     for (const row of rows) {
       const parsed = parseEnvelope(JSON.parse(row.payload));
       if (!parsed.ok) {
@@ -199,8 +226,13 @@ export class EventIntake {
       }
       void this.runAndRecord(parsed.envelope);
     }
-    if (rows.length) this.deps.logger.warn({ count: rows.length }, 'resuming events accepted before the restart');
     return rows.length;
+  }
+
+  /** Stops looking for other instances' events (PostgreSQL). */
+  stop(): void {
+    if (this.adoptTimer) clearInterval(this.adoptTimer);
+    this.adoptTimer = undefined;
   }
 
   /** Resolves when every event received so far has been handled and recorded. */

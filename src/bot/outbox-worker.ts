@@ -25,10 +25,19 @@ export function backoffMs(attempt: number, baseMs = 1000): number {
   return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 300_000);
 }
 
+/** PostgreSQL: how often a live instance looks for rows left 'sending' by a dead one. */
+export const RELEASE_DEAD_EVERY_MS = 5000;
+
 /**
  * Sends what the outbox holds. A row is claimed (pending → sending) before its
  * send, so two loops never send it at once; a row left 'sending' by a crash is
  * released on start and sent again with the same uuid, which Lark keeps once.
+ *
+ * On PostgreSQL several instances share the outbox: rows are claimed in batches
+ * with FOR UPDATE SKIP LOCKED (repo.claimDue), a dead instance's claims are
+ * released by the live ones as soon as its lock is gone (repo.releaseDead; never
+ * "everything claimed before now", which would steal a live instance's sends),
+ * and Lark's per-app limits are shared by counting every instance's recent sends.
  */
 export class OutboxWorker {
   private readonly limiter: RateLimiter;
@@ -46,6 +55,9 @@ export class OutboxWorker {
   private idleWaiters: (() => void)[] = [];
   /** Send results the database could not take yet (disk full); retried each tick. The rows stay 'sending' meanwhile. */
   private unrecorded: (() => void)[] = [];
+  /** PostgreSQL: rows this instance claimed that wait for a local rate window before their send. */
+  private held: OutboxRow[] = [];
+  private lastRelease = 0;
 
   constructor(private readonly o: OutboxWorkerOptions) {
     // Lark's limits only bind a transport that talks to Lark (offline mode just logs).
@@ -63,7 +75,9 @@ export class OutboxWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const released = this.o.repo.releaseStale(this.clock.now() + 1);
+    // SQLite has one sending process, so whatever is 'sending' now was left by the previous one.
+    // PostgreSQL: only the claims of instances that are gone (another may be sending right now).
+    const released = this.o.repo.shared ? this.releaseDead(this.clock.now()) : this.o.repo.releaseStale(this.clock.now() + 1);
     if (released) this.o.logger.warn({ released }, 'outbox: resending messages left unconfirmed by the previous process');
     this.notify();
   }
@@ -100,26 +114,7 @@ export class OutboxWorker {
         }
       }
       const now = this.clock.now();
-      const free = this.concurrency - this.inflight.size;
-      const appWait = this.limiter.appWaitMs(now);
-      if (appWait > 0) {
-        // The app's window is full: nothing can go out before it frees, so don't scan
-        // (a send finishing wakes the loop too).
-        wait = Math.min(wait, appWait);
-      } else if (free > 0) {
-        const batch = Math.max(free * 8, 64);
-        let rows = this.o.repo.listDue(now, batch);
-        let started = this.startRows(rows, free, now);
-        if (started.count === 0 && rows.length === batch) {
-          // The oldest rows all belong to busy or rate-limited receivers: look one row per receiver.
-          rows = this.o.repo.listDuePerReceiver(now, batch);
-          started = this.startRows(rows, free, now);
-        }
-        if (started.rateWait !== null) wait = Math.min(wait, started.rateWait);
-        // Rows due now but held back (busy receiver, full concurrency) are picked up when a send finishes.
-        const next = this.o.repo.nextDueAt();
-        if (next !== null && next > now) wait = Math.min(wait, next - now);
-      }
+      wait = Math.min(wait, this.o.repo.shared ? this.tickShared(now) : this.tickLocal(now));
     } catch (e) {
       this.o.logger.error({ err: e }, 'outbox: scan failed');
     } finally {
@@ -131,6 +126,93 @@ export class OutboxWorker {
     }
     this.schedule(wait);
     this.checkIdle();
+  }
+
+  /** One pass on SQLite (one sending process): scan due rows, claim them one by one. Returns the wait. */
+  private tickLocal(now: number): number {
+    let wait = this.pollMs;
+    const free = this.concurrency - this.inflight.size;
+    const appWait = this.limiter.appWaitMs(now);
+    if (appWait > 0) {
+      // The app's window is full: nothing can go out before it frees, so don't scan
+      // (a send finishing wakes the loop too).
+      wait = Math.min(wait, appWait);
+    } else if (free > 0) {
+      const batch = Math.max(free * 8, 64);
+      let rows = this.o.repo.listDue(now, batch);
+      let started = this.startRows(rows, free, now);
+      if (started.count === 0 && rows.length === batch) {
+        // The oldest rows all belong to busy or rate-limited receivers: look one row per receiver.
+        rows = this.o.repo.listDuePerReceiver(now, batch);
+        started = this.startRows(rows, free, now);
+      }
+      if (started.rateWait !== null) wait = Math.min(wait, started.rateWait);
+      // Rows due now but held back (busy receiver, full concurrency) are picked up when a send finishes.
+      const next = this.o.repo.nextDueAt();
+      if (next !== null && next > now) wait = Math.min(wait, next - now);
+    }
+    return wait;
+  }
+
+  private releaseDead(now: number): number {
+    this.lastRelease = now;
+    return this.o.repo.releaseDead(now);
+  }
+
+  /**
+   * One pass on PostgreSQL: release a dead instance's claims now and then, claim what fits in the
+   * free slots and in the app's budget shared by every instance, start what the local windows allow.
+   * Returns how long to wait before the next pass.
+   */
+  private tickShared(now: number): number {
+    let wait = this.pollMs;
+    if (now - this.lastRelease >= RELEASE_DEAD_EVERY_MS) {
+      const released = this.releaseDead(now);
+      if (released) this.o.logger.warn({ released }, 'outbox: resending messages claimed by an instance that is gone');
+    }
+    const free = this.concurrency - this.inflight.size - this.held.length;
+    if (free > 0 && this.limiter.appWaitMs(now) === 0) {
+      let budget = free;
+      if (this.o.transport.rateLimited) {
+        const s = this.o.repo.sharedSends(now);
+        const second = this.o.limits.perAppPerSecond - s.lastSecond - s.sending;
+        const minute = this.o.limits.perAppPerMinute - s.lastMinute - s.sending;
+        budget = Math.min(budget, second, minute);
+        // The whole app is at its limit: look again when a second (or the minute's oldest send) has passed.
+        if (budget <= 0) wait = Math.min(wait, minute <= 0 ? 1000 : 100);
+      }
+      if (budget > 0) this.held.push(...this.o.repo.claimDue(now, budget));
+    }
+    const rateWait = this.startHeld(now);
+    if (rateWait !== null) wait = Math.min(wait, rateWait);
+    const next = this.o.repo.nextDueAt();
+    if (next !== null && next > now) wait = Math.min(wait, next - now);
+    return wait;
+  }
+
+  /** Starts the claimed rows whose windows allow; the others stay held (still 'sending', ours). */
+  private startHeld(now: number): number | null {
+    let rateWait: number | null = null;
+    const keep: OutboxRow[] = [];
+    for (const row of this.held) {
+      const finished = this.busyKeys.has(row.rate_key) ? null : this.limiter.tryTake(row.rate_key, now);
+      if (!finished) {
+        keep.push(row);
+        const w = this.limiter.waitMs(row.rate_key, now);
+        if (Number.isFinite(w)) rateWait = Math.min(rateWait ?? w, Math.max(w, 1));
+        continue;
+      }
+      this.busyKeys.add(row.rate_key);
+      // claimDue returned the row as updated (attempts already counted).
+      this.track(
+        this.sendOne(row).finally(() => {
+          finished(this.clock.now());
+          this.busyKeys.delete(row.rate_key);
+        }),
+      );
+    }
+    this.held = keep;
+    return rateWait;
   }
 
   /** Claims and starts rows while capacity and rate limits allow. */
@@ -220,7 +302,7 @@ export class OutboxWorker {
   }
 
   private checkIdle(): void {
-    if (this.inflight.size > 0 || this.idleWaiters.length === 0) return;
+    if (this.inflight.size > 0 || this.held.length > 0 || this.idleWaiters.length === 0) return;
     const now = this.clock.now();
     if (this.o.repo.listDue(now, 1).length > 0) return;
     const waiters = this.idleWaiters;
@@ -243,6 +325,15 @@ export class OutboxWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await Promise.allSettled([...this.inflight]);
+    // Claimed but never started: back to the queue for whichever instance is next.
+    const now = this.clock.now();
+    for (const row of this.held.splice(0)) {
+      try {
+        this.o.repo.markRetry(row.id, now, 'not sent: the instance stopped', null);
+      } catch {
+        // the database is gone; the row is released once this instance's lock is (releaseDead)
+      }
+    }
     for (const w of this.idleWaiters.splice(0)) w();
   }
 }

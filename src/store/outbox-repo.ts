@@ -1,4 +1,6 @@
 import type { Db } from './db.js';
+import { instanceKey, LIVE_INSTANCE_KEYS_SQL } from './instance.js';
+import { dialectOf } from './sql.js';
 
 export type ReceiveIdType = 'open_id' | 'chat_id' | 'user_id' | 'union_id' | 'email';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'offline';
@@ -36,6 +38,17 @@ export interface OutboxRow {
   lark_message_id: string | null;
   created_at: number;
   sent_at: number | null;
+  claimed_by: number | null;
+}
+
+/** On PostgreSQL, a 'sending' row claimed by no instance (written by an older version) is released after this long. */
+export const UNOWNED_CLAIM_LEASE_MS = 5 * 60_000;
+
+/** Sends in the last second and minute, across every instance, plus those in flight (PostgreSQL). */
+export interface SharedSends {
+  lastSecond: number;
+  lastMinute: number;
+  sending: number;
 }
 
 export function createOutboxRepo(db: Db) {
@@ -72,6 +85,7 @@ export function createOutboxRepo(db: Db) {
   const nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending'`);
   const since = db.prepare(`SELECT * FROM outbox WHERE id > ? ORDER BY id`);
   const maxId = db.prepare(`SELECT COALESCE(MAX(id), 0) AS id FROM outbox`);
+  const pg = dialectOf(db) === 'postgres' ? postgresStatements(db) : null;
 
   return {
     /** Writes the message unless one with the same uuid exists. Returns the row either way. */
@@ -110,6 +124,35 @@ export function createOutboxRepo(db: Db) {
     releaseStale(claimedBefore: number): number {
       return release.run(claimedBefore).changes;
     },
+    /** Whether claims are shared between instances (PostgreSQL): then use claimDue / releaseDead / sharedSends. */
+    shared: pg !== null,
+    /**
+     * PostgreSQL: claims up to `limit` due rows for this instance in one statement. Rows another
+     * instance is claiming right now are skipped (SKIP LOCKED), not waited for. Per receiver only
+     * its oldest due row is eligible, and only while none of its rows is 'sending' anywhere, so a
+     * chat gets its messages one at a time and in order whichever instances send them.
+     */
+    claimDue(now: number, limit: number): OutboxRow[] {
+      if (!pg) throw new Error('claimDue is for the PostgreSQL store');
+      if (limit <= 0) return [];
+      return pg.claimDue.all({ now, limit, me: instanceKey(db) }) as OutboxRow[];
+    },
+    /**
+     * PostgreSQL: releases 'sending' rows whose claimer is gone (its instance lock is free), and
+     * unowned claims older than the lease. A live instance's claims are never touched, however
+     * old: it may be waiting on Lark, or on a disk to take the result.
+     */
+    releaseDead(now: number): number {
+      if (!pg) throw new Error('releaseDead is for the PostgreSQL store');
+      return pg.releaseDead.run({ me: instanceKey(db), unownedBefore: now - UNOWNED_CLAIM_LEASE_MS }).changes;
+    },
+    /** PostgreSQL: what every instance together has sent recently (Lark's per-app limits are per app, not per process). */
+    sharedSends(now: number): SharedSends {
+      if (!pg) throw new Error('sharedSends is for the PostgreSQL store');
+      const r = pg.recent.get({ minuteAgo: now - 60_000, secondAgo: now - 1000 }) as { m: number; s: number };
+      const f = pg.sending.get() as { n: number };
+      return { lastSecond: r.s, lastMinute: r.m, sending: f.n };
+    },
     depth(): number {
       return (depth.get() as { n: number }).n;
     },
@@ -122,6 +165,42 @@ export function createOutboxRepo(db: Db) {
     maxId(): number {
       return (maxId.get() as { id: number }).id;
     },
+  };
+}
+
+/** PostgreSQL-only statements (SKIP LOCKED, pg_locks). */
+function postgresStatements(db: Db) {
+  return {
+    // One statement: pick and lock (skipping rows another instance is locking), mark 'sending', return them.
+    // An instance whose snapshot predates another's claim re-checks status='pending' on the locked row
+    // (READ COMMITTED re-evaluation), so a row is claimed once.
+    claimDue: db.prepare(
+      // The pick is a MATERIALIZED CTE, run once: as an IN (subquery) the planner may re-scan it per row and
+      // return more than @limit rows (measured: LIMIT 3 claimed 4).
+      `WITH picked AS MATERIALIZED (
+         SELECT o.id FROM outbox o
+          WHERE o.status = 'pending' AND o.next_attempt_at <= @now
+            AND o.id = (SELECT MIN(p.id) FROM outbox p
+                         WHERE p.rate_key = o.rate_key AND p.status = 'pending' AND p.next_attempt_at <= @now)
+            AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.rate_key = o.rate_key AND s.status = 'sending')
+          ORDER BY o.next_attempt_at, o.id
+          LIMIT @limit
+          FOR UPDATE SKIP LOCKED)
+       UPDATE outbox SET status = 'sending', claimed_at = @now, claimed_by = @me, attempts = outbox.attempts + 1
+         FROM picked
+        WHERE outbox.id = picked.id AND outbox.status = 'pending'
+        RETURNING outbox.*`,
+    ),
+    releaseDead: db.prepare(
+      `UPDATE outbox SET status = 'pending', claimed_at = NULL, claimed_by = NULL
+        WHERE status = 'sending'
+          AND (claimed_by IS NULL AND claimed_at < @unownedBefore
+               OR claimed_by <> @me AND claimed_by NOT IN (${LIVE_INSTANCE_KEYS_SQL}))`,
+    ),
+    recent: db.prepare(
+      `SELECT COUNT(*) AS m, COUNT(*) FILTER (WHERE sent_at > @secondAgo) AS s FROM outbox WHERE sent_at > @minuteAgo`,
+    ),
+    sending: db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'sending'`),
   };
 }
 

@@ -117,7 +117,7 @@ describe.skipIf(unreachable !== null)('PostgreSQL store (issue 7): schema and db
   }
 
   it('the migrations are idempotent and create every SQLite table', async () => {
-    expect(await runPgMigrations(client, schema)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await runPgMigrations(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(await runPgMigrations(client, schema)).toEqual([]);
     const have = (
       await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [schema])
@@ -189,7 +189,8 @@ describe.skipIf(unreachable !== null)('PostgreSQL store (issue 7): schema and db
   }, 180_000);
 
   it('without --url or DATABASE_URL it says what is missing (exit 2)', async () => {
-    const r = await runTs('src/cli/main.ts', ['db', 'migrate-to-postgres', '--schema', schema], { env: { DATA_DIR: dir, LOG_LEVEL: 'silent' } });
+    // DATABASE_URL emptied: on the PostgreSQL run, runTs points every CLI at the test store.
+    const r = await runTs('src/cli/main.ts', ['db', 'migrate-to-postgres', '--schema', schema], { env: { DATA_DIR: dir, DATABASE_URL: '', LOG_LEVEL: 'silent' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('DATABASE_URL');
   }, 60_000);

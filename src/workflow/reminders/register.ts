@@ -32,6 +32,7 @@ export function registerReminders(rt: Runtime): ReminderSystem {
     tz: rt.config.tz,
     quiet: rt.config.quietHours,
     logger: rt.logger.child({ component: 'scheduler' }),
+    db: rt.db,
   });
   rt.cardActions.set(REMINDER_DONE_ACTION, reminderDoneHandler(rt.workflow));
   rt.cardActions.set(REMINDER_SNOOZE_ACTION, reminderSnoozeHandler(rt.workflow, rt.db, schedule));

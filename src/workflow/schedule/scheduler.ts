@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
+import { dialectOf, type SqlDb } from '../../store/sql.js';
 import type { Job, ScheduleRepo } from '../../store/schedule-repo.js';
 import { afterQuiet, isQuiet, slotsBetween, type QuietHours, type Slot } from './daily-slots.js';
 
@@ -25,6 +26,7 @@ export interface ScheduledJob {
 export class Scheduler {
   private cron?: Cron;
   private running: Promise<void> | null = null;
+  private lock?: { tryTake(): boolean; release(): void } | null;
 
   constructor(
     private readonly o: {
@@ -34,6 +36,8 @@ export class Scheduler {
       tz: string;
       quiet?: QuietHours;
       logger: Logger;
+      /** The store: on PostgreSQL a pass runs only in the instance holding the scheduler lock. */
+      db?: SqlDb;
     },
   ) {}
 
@@ -79,6 +83,19 @@ export class Scheduler {
   private async pass(): Promise<void> {
     const now = this.o.clock.now();
     if (isQuiet(now, this.o.quiet, this.o.tz)) return;
+    if (this.lock === undefined) this.lock = this.o.db && dialectOf(this.o.db) === 'postgres' ? schedulerLock(this.o.db) : null;
+    const lock = this.lock;
+    // Another instance is planning: it plans every due slot (planning is idempotent anyway, keyed per person and day,
+    // but one planner means one set of digest images and no two instances building the same province's cards).
+    if (lock && !lock.tryTake()) return;
+    try {
+      await this.planDue(now);
+    } finally {
+      lock?.release();
+    }
+  }
+
+  private async planDue(now: number): Promise<void> {
     for (const job of this.o.jobs) {
       for (const { slot, mode } of this.dueSlots(job, now)) {
         try {
@@ -90,4 +107,20 @@ export class Scheduler {
       }
     }
   }
+}
+
+/**
+ * PostgreSQL: a session advisory lock per schema, held for one pass (which awaits uploads, so it
+ * cannot be a transaction's lock). The process has one connection, so the session is the instance;
+ * if it dies the server frees the lock and the next minute's tick of another instance plans the rest.
+ */
+function schedulerLock(db: SqlDb): { tryTake(): boolean; release(): void } {
+  const take = db.prepare(`SELECT pg_try_advisory_lock(hashtext('huanjie-scheduler:' || current_schema())) AS ok`);
+  const free = db.prepare(`SELECT pg_advisory_unlock(hashtext('huanjie-scheduler:' || current_schema())) AS ok`);
+  return {
+    tryTake: () => Number((take.get() as { ok: number | boolean }).ok) === 1,
+    release: () => {
+      if (db.open) free.get();
+    },
+  };
 }
