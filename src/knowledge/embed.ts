@@ -83,7 +83,8 @@ export class EmbeddingIndex implements VectorSearch {
     if (rows.length === 0) return 0;
     try {
       const vectors = await this.embeddings.embedDocuments(rows.map((r) => `《${r.title}》${r.text}`));
-      const ins = this.db.prepare('INSERT OR REPLACE INTO kb_embeddings (chunk_id, model, dim, vector) VALUES (?,?,?,?)');
+      const ins = this.db.prepare(`INSERT INTO kb_embeddings (chunk_id, model, dim, vector) VALUES (?,?,?,?)
+         ON CONFLICT (chunk_id) DO UPDATE SET model = excluded.model, dim = excluded.dim, vector = excluded.vector`);
       this.db.transaction(() => {
         rows.forEach((r, i) => {
           const v = vectors[i];

@@ -1,10 +1,19 @@
-import type { Statement } from '../store/sql.js';
 import type { Db } from '../store/db.js';
 import { inTransaction } from '../store/db.js';
+import { dialectOf } from '../store/sql.js';
 import type { PreparedDocument } from './document.js';
-import { TOKENIZER_SIGNATURE, charBigrams, ftsQuote, indexTokens } from './tokenize.js';
+import { StatementCache, type ChannelHit, type FullText } from './fts.js';
+import { PgFullText } from './fts-pg.js';
+import { SqliteFullText } from './fts-sqlite.js';
+import { TOKENIZER_SIGNATURE, charBigrams, indexTokens } from './tokenize.js';
 
-/** Storage of documents, chunks and both full-text channels. All writes for one document are one transaction. */
+export type { ChannelHit } from './fts.js';
+
+/**
+ * Storage of documents, chunks and both full-text channels, on SQLite or PostgreSQL: the
+ * SQL here is common to both, the full-text channels are FullText (fts-sqlite.ts, fts-pg.ts).
+ * All writes for one document are one transaction.
+ */
 export interface DocRow {
   id: number;
   path: string;
@@ -47,29 +56,22 @@ export interface ChunkRow {
   doc_authority: string;
 }
 
-export interface ChannelHit {
-  id: number;
-  /** Larger is better (negated FTS5 bm25). */
-  score: number;
-}
-
 const CHUNK_SELECT = `SELECT c.*, d.name AS doc_name, d.title AS doc_title, d.version AS doc_version,
   (d.superseded_by IS NOT NULL) AS doc_superseded, d.title_tokens AS doc_title_tokens, d.authority AS doc_authority
   FROM kb_chunks c JOIN kb_documents d ON d.id = c.doc_id`;
 
 export class IndexRepo {
-  constructor(private readonly db: Db) {}
-
-  private readonly statements = new Map<string, Statement>();
-
+  private readonly fts: FullText;
   /** Prepared once per SQL text: the query path runs the same few statements on every question. */
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  private readonly statements: StatementCache;
+
+  constructor(private readonly db: Db) {
+    this.fts = dialectOf(db) === 'postgres' ? new PgFullText(db) : new SqliteFullText(db);
+    this.statements = new StatementCache(db);
+  }
+
+  private stmt(sql: string) {
+    return this.statements.get(sql);
   }
 
   docByPath(path: string): DocRow | undefined {
@@ -77,7 +79,7 @@ export class IndexRepo {
   }
 
   listDocs(): DocRow[] {
-    return this.db.prepare('SELECT * FROM kb_documents ORDER BY family, version_date DESC, name').all() as DocRow[];
+    return this.db.prepare('SELECT * FROM kb_documents ORDER BY family, version_date DESC NULLS LAST, name').all() as DocRow[];
   }
 
   /** Documents matching a name, a path, or an id given as text (for `kb remove`). */
@@ -128,16 +130,13 @@ export class IndexRepo {
       const insChunk = this.db.prepare(
         `INSERT INTO kb_chunks (doc_id, ordinal, locator, part, heading_path, lead, kind, text, tokens, head_tokens) VALUES (?,?,?,?,?,?,?,?,?,?)`,
       );
-      const insFts = this.db.prepare('INSERT INTO kb_fts (rowid, title, locator, body) VALUES (?,?,?,?)');
-      const insGram = this.db.prepare('INSERT INTO kb_grams (rowid, grams) VALUES (?,?)');
       const ids: number[] = [];
       rows.forEach(({ c, body, loc, grams }, i) => {
         const id = Number(
           insChunk.run(docId, i, c.locator, c.part, JSON.stringify(c.headingPath), c.lead ?? null, c.kind, c.text, body, loc).lastInsertRowid,
         );
         ids.push(id);
-        insFts.run(id, titleTokens, loc, body);
-        insGram.run(id, grams);
+        this.fts.insert(id, titleTokens, loc, body, grams);
       });
       const link = this.db.prepare('UPDATE kb_chunks SET prev_id = ?, next_id = ? WHERE id = ?');
       ids.forEach((id, i) => link.run(ids[i - 1] ?? null, ids[i + 1] ?? null, id));
@@ -166,17 +165,14 @@ export class IndexRepo {
     }[];
     const titles = new Map(docs.map((d) => [d.id, indexTokens(d.title).join(' ')]));
     inTransaction(this.db, () => {
-      this.db.exec('DELETE FROM kb_fts; DELETE FROM kb_grams;');
+      this.fts.clear();
       for (const [id, t] of titles) this.db.prepare('UPDATE kb_documents SET title_tokens = ? WHERE id = ?').run(t, id);
       const upd = this.db.prepare('UPDATE kb_chunks SET tokens = ?, head_tokens = ? WHERE id = ?');
-      const insFts = this.db.prepare('INSERT INTO kb_fts (rowid, title, locator, body) VALUES (?,?,?,?)');
-      const insGram = this.db.prepare('INSERT INTO kb_grams (rowid, grams) VALUES (?,?)');
       for (const c of chunks) {
         const body = indexTokens(c.text).join(' ');
         const head = indexTokens([c.locator, ...(JSON.parse(c.heading_path) as string[]), c.lead ?? ''].join(' ')).join(' ');
         upd.run(body, head, c.id);
-        insFts.run(c.id, titles.get(c.doc_id) ?? '', head, body);
-        insGram.run(c.id, charBigrams(c.text).join(' '));
+        this.fts.insert(c.id, titles.get(c.doc_id) ?? '', head, body, charBigrams(c.text).join(' '));
       }
       this.db.prepare("INSERT INTO kb_meta (key, value) VALUES ('tokenizer', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(TOKENIZER_SIGNATURE);
     });
@@ -195,8 +191,7 @@ export class IndexRepo {
   }
 
   private deleteChunks(docId: number): void {
-    this.db.prepare('DELETE FROM kb_fts WHERE rowid IN (SELECT id FROM kb_chunks WHERE doc_id = ?)').run(docId);
-    this.db.prepare('DELETE FROM kb_grams WHERE rowid IN (SELECT id FROM kb_chunks WHERE doc_id = ?)').run(docId);
+    this.fts.deleteDoc(docId);
     this.db.prepare('DELETE FROM kb_chunks WHERE doc_id = ?').run(docId);
   }
 
@@ -207,7 +202,7 @@ export class IndexRepo {
    */
   recomputeSupersession(family: string): void {
     const docs = this.db
-      .prepare('SELECT id, version_date FROM kb_documents WHERE family = ? ORDER BY version_date DESC, id DESC')
+      .prepare('SELECT id, version_date FROM kb_documents WHERE family = ? ORDER BY version_date DESC NULLS LAST, id DESC')
       .all(family) as { id: number; version_date: string | null }[];
     const newest = docs.find((d) => d.version_date !== null);
     const set = this.db.prepare('UPDATE kb_documents SET superseded_by = ? WHERE id = ?');
@@ -219,43 +214,30 @@ export class IndexRepo {
 
   /** Word channel: BM25 with the title and locator columns weighted above the body. */
   searchWords(tokens: string[], limit: number): ChannelHit[] {
-    if (tokens.length === 0) return [];
-    const match = tokens.map(ftsQuote).join(' OR ');
-    return (
-      this.stmt(`SELECT rowid AS id, bm25(kb_fts, 2.0, 3.0, 1.0) AS s FROM kb_fts WHERE kb_fts MATCH ? ORDER BY s LIMIT ?`).all(match, limit) as { id: number; s: number }[]
-    ).map((r) => ({ id: r.id, score: -r.s }));
+    return this.fts.searchWords(tokens, limit);
   }
 
   /** Passages containing at least one token of every group (AND of ORs). */
   searchAll(groups: string[][], limit: number): ChannelHit[] {
-    const parts = groups.filter((g) => g.length > 0).map((g) => `(${g.map(ftsQuote).join(' OR ')})`);
-    if (parts.length < 2) return [];
-    return (
-      this.stmt(`SELECT rowid AS id, bm25(kb_fts, 2.0, 3.0, 1.0) AS s FROM kb_fts WHERE kb_fts MATCH ? ORDER BY s LIMIT ?`).all(parts.join(' AND '), limit) as { id: number; s: number }[]
-    ).map((r) => ({ id: r.id, score: -r.s }));
+    return this.fts.searchAll(groups, limit);
   }
 
   /** Bigram channel. */
   searchGrams(grams: string[], limit: number): ChannelHit[] {
-    if (grams.length === 0) return [];
-    const match = grams.map(ftsQuote).join(' OR ');
-    return (
-      this.stmt(`SELECT rowid AS id, bm25(kb_grams) AS s FROM kb_grams WHERE kb_grams MATCH ? ORDER BY s LIMIT ?`).all(match, limit) as { id: number; s: number }[]
-    ).map((r) => ({ id: r.id, score: -r.s }));
+    return this.fts.searchGrams(grams, limit);
   }
 
   /** Number of chunks containing `a` and any of `others` (used to pick among typo corrections). */
   cooccurrence(a: string, others: string[]): number {
-    if (others.length === 0) return 0;
-    const match = `${ftsQuote(a)} AND (${others.map(ftsQuote).join(' OR ')})`;
-    return (this.stmt('SELECT count(*) AS n FROM kb_fts WHERE kb_fts MATCH ?').get(match) as { n: number }).n;
+    return this.fts.cooccurrence(a, others);
   }
 
   chunks(ids: number[]): Map<number, ChunkRow> {
     const out = new Map<number, ChunkRow>();
     if (ids.length === 0) return out;
-    // One statement whatever the number of ids (a JSON array), so it is prepared once.
-    for (const r of this.stmt(`${CHUNK_SELECT} WHERE c.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as ChunkRow[]) out.set(r.id, r);
+    // One statement whatever the number of ids (a JSON array), so it is prepared once. The cast:
+    // PostgreSQL's json elements are text.
+    for (const r of this.stmt(`${CHUNK_SELECT} WHERE c.id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`).all(JSON.stringify(ids)) as ChunkRow[]) out.set(r.id, r);
     return out;
   }
 
@@ -263,13 +245,9 @@ export class IndexRepo {
     return this.db.prepare(`${CHUNK_SELECT} WHERE c.doc_id = ? ORDER BY c.ordinal`).all(docId) as ChunkRow[];
   }
 
-  /** Document frequency of every indexed word (from the FTS index itself). */
+  /** Document frequency of every indexed word (from the full-text index itself). */
   vocabulary(): Map<string, number> {
-    const m = new Map<string, number>();
-    for (const r of this.db.prepare('SELECT term, doc FROM kb_fts_vocab').iterate() as Iterable<{ term: string; doc: number }>) {
-      m.set(r.term, r.doc);
-    }
-    return m;
+    return this.fts.vocabulary();
   }
 
   /** The current (not superseded) article `article` (第十五条) of the law whose title holds `law`. */
@@ -278,7 +256,7 @@ export class IndexRepo {
       .stmt(
         `SELECT c.id FROM kb_chunks c JOIN kb_documents d ON d.id = c.doc_id
          WHERE d.superseded_by IS NULL AND d.authority = 'primary' AND c.locator = ? AND instr(d.title, ?) > 0
-         ORDER BY c.part, d.version_date DESC LIMIT 1`,
+         ORDER BY c.part, d.version_date DESC NULLS LAST LIMIT 1`,
       )
       .get(article, law) as { id: number } | undefined;
     return r?.id ?? null;

@@ -59,11 +59,12 @@ export class QuestionLog {
     return this.db
       .prepare(
         `SELECT q.id, q.asked_at, q.asker_open_id, q.question, q.abstained, q.top_score,
-           COALESCE(SUM(f.vote = 'down'), 0) AS down_votes, COALESCE(SUM(f.vote = 'up'), 0) AS up_votes
+           COALESCE(SUM(CASE WHEN f.vote = 'down' THEN 1 ELSE 0 END), 0) AS down_votes,
+           COALESCE(SUM(CASE WHEN f.vote = 'up' THEN 1 ELSE 0 END), 0) AS up_votes
          FROM kb_questions q LEFT JOIN kb_feedback f ON f.question_id = q.id
          WHERE q.asked_at >= ?
          GROUP BY q.id
-         HAVING q.abstained = 1 OR down_votes > 0
+         HAVING q.abstained = 1 OR SUM(CASE WHEN f.vote = 'down' THEN 1 ELSE 0 END) > 0
          ORDER BY q.asked_at DESC LIMIT ?`,
       )
       .all(since, limit) as UnansweredRow[];
@@ -72,7 +73,9 @@ export class QuestionLog {
   counts(): { questions: number; abstained: number; up: number; down: number } {
     const q = this.db.prepare('SELECT count(*) AS n, COALESCE(SUM(abstained), 0) AS a FROM kb_questions').get() as { n: number; a: number };
     const f = this.db
-      .prepare(`SELECT COALESCE(SUM(vote = 'up'), 0) AS up, COALESCE(SUM(vote = 'down'), 0) AS down FROM kb_feedback`)
+      .prepare(
+        `SELECT COALESCE(SUM(CASE WHEN vote = 'up' THEN 1 ELSE 0 END), 0) AS up, COALESCE(SUM(CASE WHEN vote = 'down' THEN 1 ELSE 0 END), 0) AS down FROM kb_feedback`,
+      )
       .get() as { up: number; down: number };
     return { questions: q.n, abstained: q.a, up: f.up, down: f.down };
   }
