@@ -42,7 +42,8 @@ export function createTalksRepo(db: Db) {
     allInterviewers: db.prepare(`SELECT talk_id, person_id FROM wf_talk_interviewers`),
     clearInterviewers: db.prepare(`DELETE FROM wf_talk_interviewers WHERE talk_id = ?`),
     addInterviewer: db.prepare(`INSERT OR IGNORE INTO wf_talk_interviewers (talk_id, person_id) VALUES (?, ?)`),
-    subjects: db.prepare(`SELECT DISTINCT subject FROM wf_talks`),
+    // In plan order (first talk of each subject), as SQLite's DISTINCT scan gave; PostgreSQL's has no order.
+    subjects: db.prepare(`SELECT subject FROM wf_talks GROUP BY subject ORDER BY MIN(id)`),
     // Talks of one county not held whose due date is past or on one of the given days (the reminder scan).
     openDue: db.prepare(
       `SELECT id, category, subject, region_id, due_date FROM wf_talks

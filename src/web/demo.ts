@@ -1,6 +1,8 @@
 import { rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../runtime.js';
+import { quoteIdent } from '../store/pg/migrate.js';
+import { PgSyncDb } from '../store/pg/sync-db.js';
 import { recordStage } from '../workflow/checkin.js';
 import { today, type WorkflowContext } from '../workflow/context.js';
 import { addDays } from '../workflow/dates.js';
@@ -15,7 +17,7 @@ import type { IsoDate } from '../workflow/types.js';
  * 演示数据 for the trial console when no roster has been imported.
  *
  * Kept out of real data by construction: the demo lives in its own database,
- * `DATA_DIR/demo/huanjie.db`, rebuilt from scratch the first time the
+ * `DATA_DIR/demo/huanjie.db` (on PostgreSQL the schema `<DATABASE_SCHEMA>_demo`), rebuilt from scratch the first time the
  * console needs it after the service starts, run by a second, always-offline
  * runtime (no Lark client, no scheduler), so nothing of it can reach Lark,
  * the real roster, the real digests or the real dashboard. The county is called 演示县 and every
@@ -120,6 +122,11 @@ export function seedDemo(ctx: WorkflowContext): void {
   }
 }
 
+/** The demo's PostgreSQL schema: the real one's name with _demo (never the real one). */
+export function demoSchema(realSchema: string): string {
+  return `${realSchema}_demo`;
+}
+
 /**
  * The demo runtime: created on first use, in its own database, offline, with
  * the policy library indexed. Stopped with the web app.
@@ -147,10 +154,21 @@ export class DemoHost {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const base = this.main.config;
+    // On PostgreSQL the demo's database is a schema of its own beside the real one, rebuilt the same way.
+    const databaseSchema = demoSchema(base.databaseSchema);
+    if (base.databaseUrl) {
+      const db = new PgSyncDb(base.databaseUrl, { schema: databaseSchema });
+      try {
+        db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(databaseSchema)} CASCADE`);
+      } finally {
+        db.close();
+      }
+    }
     const config = {
       ...base,
       dataDir: dir,
       dbFile: join(dir, 'huanjie.db'),
+      databaseSchema,
       offline: true,
       lark: { ...base.lark, appId: undefined, appSecret: undefined, eventMode: 'webhook' as const },
       adminOpenIds: [],

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeLark } from '../helpers/fake-lark.js';
 import { startTestRuntime, waitFor, type TestEnv } from '../helpers/test-runtime.js';
+import { addFailTrigger, dropFailTrigger } from '../helpers/fail-trigger.js';
 
 /**
  * Found by the disk-full attack (tests/faults/operations.fault.ts): a message
@@ -22,14 +23,14 @@ describe('outbox: a send whose result cannot be written', () => {
 
   it('keeps the process up, records the result once the database takes writes again, and sends only once', async () => {
     // Any failure to write the result will do; a trigger is the store refusing exactly that update.
-    t.rt.db.exec(`CREATE TRIGGER test_no_sent BEFORE UPDATE OF status ON outbox WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
+    addFailTrigger(t.rt.db, 'test_no_sent', 'UPDATE OF status ON outbox', 'database or disk is full', "NEW.status = 'sent'");
     const row = t.rt.outbox.enqueue({ intent: 'test:unrecorded', to: { type: 'open_id', id: 'ou_someone' }, msgType: 'text', content: { text: '你好' } });
     await waitFor(() => fake.sent.length === 1, 5000, 'the send');
     await new Promise((r) => setTimeout(r, 300));
     const status = () => (t.rt.db.prepare('SELECT status FROM outbox WHERE id = ?').get(row.id) as { status: string }).status;
     expect(status()).toBe('sending');
 
-    t.rt.db.exec('DROP TRIGGER test_no_sent');
+    dropFailTrigger(t.rt.db, 'test_no_sent', 'UPDATE OF status ON outbox');
     await waitFor(() => status() === 'sent', 5000, 'the result to be written');
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.requests).toHaveLength(1);

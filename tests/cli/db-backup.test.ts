@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backupDb } from '../../src/cli/db.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { runTs } from '../helpers/spawn.js';
+import { onPostgres } from '../helpers/store.js';
 import { tempDir } from '../helpers/test-runtime.js';
 
 /**
@@ -14,7 +15,8 @@ import { tempDir } from '../helpers/test-runtime.js';
  * connection writes between two steps, so under a steady stream of events it
  * never finished. It now copies in one step: one consistent moment.
  */
-describe('db backup', () => {
+// SQLite's file backup; on PostgreSQL the command refuses (below) and pg_dump is the tool.
+describe.skipIf(onPostgres)('db backup', () => {
   let dir: string;
   let db: Db;
   beforeEach(() => {
@@ -68,4 +70,20 @@ describe('db backup', () => {
       rmSync(small, { recursive: true, force: true });
     }
   });
+});
+
+describe.runIf(onPostgres)('db backup on PostgreSQL', () => {
+  it('refuses in Chinese, pointing at pg_dump, and writes nothing', async () => {
+    const dir = tempDir();
+    const target = join(dir, 'copy.db');
+    try {
+      const r = await runTs('src/cli/main.ts', ['db', 'backup', target], { env: { DATA_DIR: dir } });
+      expect(r.stderr).toContain('仅适用于 SQLite');
+      expect(r.stderr).toContain('pg_dump');
+      expect(r.code).not.toBe(0);
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDb } from '../../src/store/db.js';
 import { listMigrations, runMigrations } from '../../src/store/migrate.js';
+import { onPostgres } from '../helpers/store.js';
 import { tempDir } from '../helpers/test-runtime.js';
 
-describe('migrations', () => {
+// SQLite's migration runner on a SQLite file (pragmas, sqlite_master); PostgreSQL's is tests/store/pg-migrate.test.ts.
+describe.skipIf(onPostgres)('migrations', () => {
   it('migrates an empty database from scratch, once, with WAL and foreign keys on', () => {
     const db = openDb(join(tempDir(), 'm.db'));
     const versions = (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);

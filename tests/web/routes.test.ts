@@ -8,6 +8,8 @@ import { signDashboardToken } from '../../src/web/dashboard-token.js';
 import { FakeLark } from '../helpers/fake-lark.js';
 import { seedCampaign } from '../helpers/roster.js';
 import { startTestRuntime, type TestEnv } from '../helpers/test-runtime.js';
+import { onPostgres } from '../helpers/store.js';
+import { demoSchema } from '../../src/web/demo.js';
 import { alterPayload, DASHBOARD_SECRET, distinctCampaign, expectedCompletion, townshipId, villagesOf, WEB_NOW } from './fixtures.js';
 
 type Msg = { id: number | string; kind: string; html: string; text: string };
@@ -141,7 +143,11 @@ describe('console routes', () => {
     const state = (await t.app.inject('/console/api/state')).json() as { demo: boolean; people: { openId: string; role: string | null; leader: boolean }[] };
     expect(state.demo).toBe(true);
     expect(state.people.filter((p) => p.role).every((p) => p.openId.startsWith('ou_demo_'))).toBe(true);
-    expect(existsSync(join(t.dir, 'demo', 'huanjie.db'))).toBe(true);
+    if (onPostgres) {
+      // The demo's schema beside the real one (no file): it holds the demo roster.
+      const demo = `"${demoSchema(t.rt.config.databaseSchema)}"`;
+      expect((t.rt.db.prepare(`SELECT COUNT(*) AS n FROM ${demo}.wf_people WHERE open_id LIKE 'ou_demo_%'`).get() as { n: number }).n).toBeGreaterThan(0);
+    } else expect(existsSync(join(t.dir, 'demo', 'huanjie.db'))).toBe(true);
     const cadre = state.people.find((p) => p.role === '干部')!.openId;
     const r = (await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId: cadre, text: '我的' } })).json() as Sent;
     expect(r.messages.map((m) => m.text).join('')).toContain('东城镇');

@@ -5,6 +5,7 @@ import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
 import { runImport } from '../../src/workflow/import/index.js';
 import { campaignRows, sampleCampaign, toSheetData } from '../helpers/roster.js';
 import { tempDir } from '../helpers/test-runtime.js';
+import { addFailTrigger, dropFailTrigger } from '../helpers/fail-trigger.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,14 +33,14 @@ describe('import: data and record in one transaction', () => {
   it('a failure to write the record leaves the roster untouched', () => {
     const repos = createWorkflowRepos(db);
     // The record cannot be written (as when the process dies at that moment).
-    db.exec(`CREATE TEMP TRIGGER test_no_record BEFORE INSERT ON wf_imports BEGIN SELECT RAISE(ABORT, 'cannot write the record'); END;`);
+    addFailTrigger(db, 'test_no_record', 'INSERT ON wf_imports', 'cannot write the record');
     expect(() => runImport(repos, read(), { actor: 'test', sourceId: 'om_1', fileName: 'a.xlsx', now: Date.now() })).toThrow(/cannot write the record/);
     expect(repos.roster.people()).toEqual([]);
     expect(repos.roster.villages()).toEqual([]);
     expect(db.prepare(`SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE 'import%'`).get()).toEqual({ n: 0 });
 
     // Run again (the resumed event): applied once, answered with what it changed.
-    db.exec('DROP TRIGGER test_no_record');
+    dropFailTrigger(db, 'test_no_record', 'INSERT ON wf_imports');
     const o = runImport(repos, read(), { actor: 'test', sourceId: 'om_1', fileName: 'a.xlsx', now: Date.now() });
     expect(o.ok && o.counts.people.created).toBe(sampleCampaign().people.length);
     const again = runImport(repos, read(), { actor: 'test', sourceId: 'om_1', fileName: 'a.xlsx', now: Date.now() });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/store/db.js';
 import { openTestDb } from '../helpers/store.js';
+import { tableSnapshot } from '../helpers/snapshot.js';
 import { createWorkflowRepos, type WorkflowRepos } from '../../src/store/workflow-repos.js';
 import { formatIssue, readImportFile, runImport, writeTemplate, type ImportOutcome } from '../../src/workflow/import/index.js';
 import { campaignRows, sampleCampaign, writeCsvDir, writeXlsx } from '../helpers/roster.js';
@@ -22,7 +23,7 @@ beforeEach(() => {
 afterEach(() => db.close());
 
 const TABLES = ['wf_regions', 'wf_people', 'wf_assignments', 'wf_stage_overrides', 'wf_talks', 'wf_talk_interviewers'];
-const state = () => TABLES.map((t) => JSON.stringify(db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all())).join('\n');
+const state = () => TABLES.map((t) => tableSnapshot(db, t)).join('\n');
 const count = (t: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
 
 async function importFile(path: string): Promise<ImportOutcome> {

@@ -25,6 +25,8 @@ interface PqLike {
 interface NativeClient {
   pq: PqLike;
   connectSync(conn: string): void;
+  /** Rows as arrays instead of objects (read per call). */
+  arrayMode: boolean;
   querySync(text: string, values?: unknown[]): Record<string, unknown>[];
   prepareSync(name: string, text: string, n: number): void;
   executeSync(name: string, values: unknown[]): Record<string, unknown>[];
@@ -103,7 +105,7 @@ class PgStatement implements Statement {
     private readonly source: string,
     id: number,
   ) {
-    this.q = translateSql(source);
+    this.q = translateSql(source, { notNull: (c) => db.isNotNull(c) });
     this.name = `hj_${id}`;
     this.returnsId = !!this.q.insertInto && !this.q.returns && db.hasIdentity(this.q.insertInto);
     this.text = this.returnsId ? `${this.q.text} RETURNING id` : this.q.text;
@@ -134,7 +136,8 @@ class PgStatement implements Statement {
   }
 
   private exec(args: unknown[]): { rows: Record<string, unknown>[]; changes: number } {
-    return this.db.execute(this.text, this.values(args), this);
+    // raw/pluck read columns by position: as objects, two unnamed columns (both "case") would collapse into one.
+    return this.db.execute(this.text, this.values(args), this, this.plucking || this.rawRows);
   }
 
   /** Called by the db on first use: names the server-side prepared statement. */
@@ -148,14 +151,14 @@ class PgStatement implements Statement {
 
   private shape(row: Record<string, unknown> | undefined): unknown {
     if (!row) return undefined;
-    if (this.plucking) return Object.values(row)[0];
-    if (this.rawRows) return Object.values(row);
+    if (this.plucking) return (row as unknown as unknown[])[0];
     return row;
   }
 
   run(...args: unknown[]): RunResult {
     const r = this.exec(args);
-    const id = this.returnsId && r.rows[0] ? Number(r.rows[0].id) : 0;
+    const first = r.rows[0];
+    const id = this.returnsId && first ? Number(Array.isArray(first) ? first[first.length - 1] : first.id) : 0;
     return { changes: r.changes, lastInsertRowid: id };
   }
 
@@ -177,6 +180,20 @@ class PgStatement implements Statement {
   }
 }
 
+/** Clients whose native handles are still closing (see endClient). */
+const closing = new Set<NativeClient>();
+
+/**
+ * libpq's finish() only starts closing the socket's poll handle (uv_close), which lives inside the
+ * native object; collected before the loop finishes the close, it aborts the process
+ * (uv__finish_close assertion). Kept reachable until two turns of the loop later.
+ */
+function endClient(client: NativeClient): void {
+  client.end();
+  closing.add(client);
+  setImmediate(() => setImmediate(() => closing.delete(client)));
+}
+
 export interface OpenPgOptions {
   schema?: string;
 }
@@ -187,6 +204,7 @@ export class PgSyncDb implements SqlDb {
   private depth = 0;
   private statements = 0;
   private identityTables = new Set<string>();
+  private notNullColumns = new Set<string>();
   private isOpen = true;
   readonly schema: string;
 
@@ -195,21 +213,61 @@ export class PgSyncDb implements SqlDb {
     this.client = new Native({ types });
     this.client.connectSync(url);
     this.schema = opts.schema ?? 'public';
-    this.client.querySync(`SET search_path TO ${quoteIdent(this.schema)}`);
+    // libpq prints NOTICEs ("schema … already exists, skipping") to stderr; the CLI's output must stay clean.
+    this.client.querySync(`SET client_min_messages = warning; SET search_path TO ${quoteIdent(this.schema)}`);
+    try {
+      this.checkCollation();
+    } catch (e) {
+      endClient(this.client);
+      throw e;
+    }
     this.refreshSchemaInfo();
   }
 
-  /** Tables with an identity id column: INSERTs into them return the id, like SQLite's lastInsertRowid. */
+  /**
+   * Tables with an identity id column: INSERTs into them return the id, like SQLite's lastInsertRowid.
+   * Column names that are NOT NULL wherever they occur: ORDER BY needs no NULLS clause for them (translate.ts).
+   */
   refreshSchemaInfo(): void {
     const rows = this.client.querySync(
       `SELECT table_name FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'id' AND is_identity = 'YES'`,
       [this.schema],
     );
     this.identityTables = new Set(rows.map((r) => String(r.table_name)));
+    const cols = this.client.querySync(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 GROUP BY column_name HAVING bool_and(is_nullable = 'NO')`,
+      [this.schema],
+    );
+    this.notNullColumns = new Set(cols.map((r) => String(r.column_name)));
   }
 
   hasIdentity(table: string): boolean {
     return this.identityTables.has(table);
+  }
+
+  isNotNull(column: string): boolean {
+    return this.notNullColumns.has(column);
+  }
+
+  /**
+   * Text must compare and sort as in SQLite (by code point, what its BINARY collation does on UTF-8):
+   * names are ordered in lists, dates compared as text. A database made with a language's collation
+   * (zh_CN, en_US, ICU) would order them otherwise, so it is refused at start.
+   */
+  private checkCollation(): void {
+    const [db] = this.client.querySync(
+      `SELECT datname, datcollate, pg_encoding_to_char(encoding) AS enc, to_jsonb(d) ->> 'datlocprovider' AS provider
+         FROM pg_database d WHERE datname = current_database()`,
+    );
+    const collate = String(db?.datcollate ?? '');
+    const provider = db?.provider ?? 'c';
+    if (db?.enc === 'UTF8' && provider === 'c' && /^(C|POSIX|C\.UTF-?8)$/i.test(collate)) return;
+    throw new AppError(
+      'storage',
+      `PostgreSQL 数据库「${String(db?.datname)}」的编码/排序规则为 ${String(db?.enc)}/${collate}${provider === 'c' ? '' : `（${String(provider)}）`}，` +
+        `排序与 SQLite 不一致（名称列表、日期比较都会不同）。请用 UTF8 编码、C 排序规则建库，例如：` +
+        `CREATE DATABASE huanjie TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'。`,
+    );
   }
 
   get open(): boolean {
@@ -225,8 +283,9 @@ export class PgSyncDb implements SqlDb {
   }
 
   /** Runs one statement; prepared server-side when it comes from a Statement (reused), plain otherwise. */
-  execute(text: string, values: unknown[], stmt?: PgStatement): { rows: Record<string, unknown>[]; changes: number } {
+  execute(text: string, values: unknown[], stmt?: PgStatement, arrays = false): { rows: Record<string, unknown>[]; changes: number } {
     if (!this.isOpen) throw new TypeError('The database connection is not open');
+    this.client.arrayMode = arrays;
     try {
       const rows = stmt ? this.client.executeSync(stmt.ensurePrepared(this.client), values) : values.length ? this.client.querySync(text, values) : this.client.querySync(text);
       const n = Number(this.client.pq.cmdTuples());
@@ -270,6 +329,6 @@ export class PgSyncDb implements SqlDb {
   close(): void {
     if (!this.isOpen) return;
     this.isOpen = false;
-    this.client.end();
+    endClient(this.client);
   }
 }

@@ -9,6 +9,10 @@
  * - `IFNULL` → `COALESCE`, `instr` → `strpos`, `group_concat(x, s)` → `string_agg((x)::text, s)`,
  *   `json_each(p)` → `json_array_elements_text(p::json)`, two-argument `min`/`max` → `LEAST`/`GREATEST`
  * - camelCase aliases are quoted (PostgreSQL folds unquoted names to lower case)
+ * - ORDER BY terms sort NULLs as SQLite does (`NULLS FIRST` ascending, `NULLS LAST` descending)
+ * - SQLite's planner hints go: `CROSS JOIN t ON …` (fixes SQLite's join order; PostgreSQL only
+ *   accepts CROSS JOIN without ON) becomes `JOIN t ON …`, and a unary `+` before a column
+ *   (keeps SQLite off an index; a no-op, but PostgreSQL has no unary + for text) is dropped
  */
 export interface TranslatedSql {
   text: string;
@@ -96,6 +100,17 @@ function rewriteCalls(s: string, name: string, fn: (args: string[]) => string | 
   return out + s.slice(from);
 }
 
+/** Tokens after which a `+` is unary (no operand to its left). */
+const UNARY_BEFORE = /(?:^|[(,=<>]|\b(?:AND|OR|NOT|ON|WHERE|SELECT|WHEN|THEN|ELSE|BY|HAVING|IS|IN|BETWEEN))\s*$/i;
+
+/** SQLite planner hints that PostgreSQL rejects or does not need (see the header). */
+function dropPlannerHints(code: string): string {
+  // A join with a table (or a function call) and an alias, then ON: inner join in both dialects.
+  let s = code.replace(/\bCROSS\s+JOIN(\s+[A-Za-z_][\w.]*(?:\s*\((?:[^()]|\([^()]*\))*\))?(?:\s+(?:AS\s+)?(?!ON\b)[A-Za-z_]\w*)?\s+ON\b)/gi, 'JOIN$1');
+  s = s.replace(/\+(\s*[A-Za-z_])/g, (m, rest: string, at: number) => (UNARY_BEFORE.test(s.slice(0, at)) ? rest : m));
+  return s;
+}
+
 function rewriteAll(code: string): string {
   let s = code;
   s = s.replace(/\bIFNULL\s*\(/gi, 'COALESCE(');
@@ -107,7 +122,57 @@ function rewriteAll(code: string): string {
   return s;
 }
 
-export function translateSql(sql: string): TranslatedSql {
+/** Where an ORDER BY list ends at its own depth: the clauses that may follow it. */
+const AFTER_ORDER = /^(?:LIMIT|OFFSET|FOR|ROWS|RANGE|GROUPS|UNION|EXCEPT|INTERSECT|RETURNING)\b/i;
+
+/**
+ * SQLite sorts NULLs as the smallest value (first ascending, last descending); PostgreSQL as the
+ * largest. Each ORDER BY term gets SQLite's order spelled out, except a plain column that can
+ * hold no NULL (`notNull`; not when the statement has an outer join or an alias of that name):
+ * there it changes nothing, and leaving it out keeps PostgreSQL's indexes usable for the sort.
+ */
+function nullsAsSqlite(code: string, notNull?: (column: string) => boolean): string {
+  const outer = /\b(?:LEFT|RIGHT|FULL)\s+(?:OUTER\s+)?JOIN\b/i.test(code);
+  const aliases = new Set([...code.matchAll(/\bAS\s+"?([A-Za-z_]\w*)/gi)].map((m) => m[1]!.toLowerCase()));
+  const inserts: { at: number; text: string }[] = [];
+  for (const m of code.matchAll(/\bORDER\s+BY\b/gi)) {
+    let depth = 0;
+    let termStart = m.index + m[0].length;
+    const endTerm = (end: number) => {
+      const term = code.slice(termStart, end);
+      const body = term.trimEnd();
+      if (!body.trim() || /\bNULLS\s+(?:FIRST|LAST)$/i.test(body)) return;
+      const desc = /\bDESC$/i.test(body);
+      const col = /^\s*(?:[A-Za-z_]\w*\.)?"?([A-Za-z_]\w*)"?(?:\s+(?:ASC|DESC))?$/i.exec(body)?.[1]?.toLowerCase();
+      if (col && notNull && !outer && !aliases.has(col) && notNull(col)) return;
+      inserts.push({ at: termStart + body.length, text: desc ? ' NULLS LAST' : ' NULLS FIRST' });
+    };
+    let i = termStart;
+    for (; i < code.length; i++) {
+      const c = code[i]!;
+      if (c === '(') depth++;
+      else if (c === ')') {
+        if (depth === 0) break;
+        depth--;
+      } else if (depth === 0 && c === ',') {
+        endTerm(i);
+        termStart = i + 1;
+      } else if (depth === 0 && c === ';') break;
+      else if (depth === 0 && /[A-Za-z]/.test(c) && !/\w/.test(code[i - 1] ?? ' ') && AFTER_ORDER.test(code.slice(i, i + 10))) break;
+    }
+    endTerm(i);
+  }
+  let out = code;
+  for (const ins of inserts.sort((x, y) => y.at - x.at)) out = out.slice(0, ins.at) + ins.text + out.slice(ins.at);
+  return out;
+}
+
+export interface TranslateOptions {
+  /** Whether a column of this name holds no NULL in any table (see nullsAsSqlite). */
+  notNull?: (column: string) => boolean;
+}
+
+export function translateSql(sql: string, opts: TranslateOptions = {}): TranslatedSql {
   const params: (number | string)[] = [];
   const named = new Map<string, number>();
   let positional = 0;
@@ -142,6 +207,8 @@ export function translateSql(sql: string): TranslatedSql {
       code = ret ? `${code.slice(0, ret.index)} ON CONFLICT DO NOTHING ${code.slice(ret.index)}` : `${code.trimEnd()} ON CONFLICT DO NOTHING`;
     }
   }
+  code = dropPlannerHints(code);
+  code = nullsAsSqlite(code, opts.notNull);
   code = rewriteAll(code);
   code = code.replace(/\bAS\s+([a-z][a-z0-9_]*[A-Z][A-Za-z0-9_]*)\b/g, 'AS "$1"');
   const text = code.replace(/\u0000(\d+)\u0000/g, (_m, k: string) => hidden[Number(k)]!);

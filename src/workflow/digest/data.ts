@@ -580,7 +580,9 @@ function stmts(ctx: WorkflowContext): Stmts {
       `SELECT a.village_id AS v, p.name, p.open_id AS openId, p.role ${IN_COUNTY.replace('WHERE', 'JOIN wf_assignments a ON a.village_id = v.id JOIN wf_people p ON p.id = a.person_id WHERE')}`,
     ),
     talks: db.prepare(
-      `SELECT k.id, CASE k.category ${TALK_CATEGORIES.map((c, i) => `WHEN '${c.name}' THEN ${i}`).join(' ')} ELSE k.category END,
+      // The category as its index, and its name only when it is not a known one (a CASE has one type in PostgreSQL).
+      `SELECT k.id, CASE k.category ${TALK_CATEGORIES.map((c, i) => `WHEN '${c.name}' THEN ${i}`).join(' ')} ELSE -1 END,
+         CASE WHEN k.category NOT IN (${TALK_CATEGORIES.map((c) => `'${c.name}'`).join(', ')}) THEN k.category END,
          CASE WHEN @detail = 1 THEN k.subject END, k.region_id, k.due_date, k.status = '已谈', k.held_on, k.updated_at, k.commitment_signed
        FROM wf_talks k
        WHERE k.region_id IN (SELECT id FROM wf_regions WHERE parent_id = ? AND kind = 'township'
@@ -598,9 +600,10 @@ function stmts(ctx: WorkflowContext): Stmts {
       `SELECT s.village_id AS villageId, s.one_shoulder, s.graduates, s.under35, s.women, s.party_ratio, s.updated_at ${IN_COUNTY.replace('WHERE', 'JOIN wf_structures s ON s.village_id = v.id WHERE')}`,
     ),
     names: db.prepare(`SELECT open_id AS openId, name FROM wf_people WHERE open_id IN (SELECT value FROM json_each(?))`),
-    subjects: db.prepare(`SELECT k.id, k.subject FROM json_each(?) j CROSS JOIN wf_talks k ON k.id = j.value`),
+    // CAST: PostgreSQL's json_each gives text (SQLite's keeps the integer); the same lookup in both.
+    subjects: db.prepare(`SELECT k.id, k.subject FROM json_each(?) j CROSS JOIN wf_talks k ON k.id = CAST(j.value AS BIGINT)`),
     interviewers: db.prepare(
-      `SELECT i.talk_id AS t, p.name FROM json_each(?) j CROSS JOIN wf_talk_interviewers i ON i.talk_id = j.value JOIN wf_people p ON p.id = i.person_id ORDER BY i.talk_id, p.name`,
+      `SELECT i.talk_id AS t, p.name FROM json_each(?) j CROSS JOIN wf_talk_interviewers i ON i.talk_id = CAST(j.value AS BIGINT) JOIN wf_people p ON p.id = i.person_id ORDER BY i.talk_id, p.name`,
     ),
   };
   stmtCache.set(db, s);
@@ -752,8 +755,8 @@ export function loadCounty(ctx: WorkflowContext, countyId: number, date: IsoDate
   const byId = new Map(villages.map((v) => [v.id, v]));
   const townshipName = new Map(townships.map((t) => [t.id, t.name]));
   const talks: TalkFacts[] = [];
-  type TalkRaw = [id: number, category: number | string, subject: string | null, regionId: number, due: string | null, held: 0 | 1, heldOn: string | null, updatedAt: number | null, signed: 0 | 1 | null];
-  for (const [id, cat, subject, regionId, due, isHeld, heldOnRaw, updatedAt, signed] of s.talks.raw(true).all(countyId, countyId, { detail: opts.detail ? 1 : 0 }) as TalkRaw[]) {
+  type TalkRaw = [id: number, category: number, other: string | null, subject: string | null, regionId: number, due: string | null, held: 0 | 1, heldOn: string | null, updatedAt: number | null, signed: 0 | 1 | null];
+  for (const [id, cat, other, subject, regionId, due, isHeld, heldOnRaw, updatedAt, signed] of s.talks.raw(true).all(countyId, countyId, { detail: opts.detail ? 1 : 0 }) as TalkRaw[]) {
     const v = byId.get(regionId);
     const heldOn = isHeld ? (heldOnRaw ?? (updatedAt !== null ? todayIn(ctx.tz, updatedAt) : null)) : null;
     const held = heldOn !== null && heldOn <= p.date;
@@ -761,7 +764,7 @@ export function loadCounty(ctx: WorkflowContext, countyId: number, date: IsoDate
     if (v && !held && due !== null && due <= p.horizon) v.openItems++;
     talks.push({
       id,
-      category: typeof cat === 'number' ? TALK_CATEGORIES[cat]!.name : cat,
+      category: other ?? TALK_CATEGORIES[cat]!.name,
       subject: subject ?? '',
       regionId,
       villageId: v ? v.id : null,

@@ -5,6 +5,7 @@ import { createWorkflowRepos, type WorkflowRepos } from '../../../src/store/work
 import { registerWorkflow } from '../../../src/workflow/register.js';
 import { sampleCampaign, seedCampaign, type Campaign, type CampaignSpec } from '../../helpers/roster.js';
 import { startTestRuntime, type TestEnv } from '../../helpers/test-runtime.js';
+import { tableSnapshot } from '../../helpers/snapshot.js';
 
 /** 2026-11-05 10:00 in Asia/Shanghai; the sample campaign votes on 2026-11-28. */
 export const NOW = Date.parse('2026-11-05T02:00:00Z');
@@ -54,7 +55,7 @@ export async function chatHarness(opts: { spec?: CampaignSpec; env?: Record<stri
         .map((r) => renderMessageText(r.msg_type, r.content));
     },
     state() {
-      return TABLES.map((tb) => JSON.stringify(t.rt.db.prepare(`SELECT * FROM ${tb} ORDER BY rowid`).all())).join('\n');
+      return TABLES.map((tb) => tableSnapshot(t.rt.db, tb)).join('\n');
     },
     auditCount() {
       return (t.rt.db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n;
