@@ -70,8 +70,9 @@ export function createOutboxRepo(db: Db) {
          ON f.id = o.id
       ORDER BY o.next_attempt_at, o.id LIMIT ?`,
   );
-  const claim = db.prepare(`UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1
-                            WHERE id = ? AND status = 'pending'`);
+  // claimed_by: this instance's key on PostgreSQL (its claims are released once it is gone), NULL on SQLite.
+  const claim = db.prepare(`UPDATE outbox SET status = 'sending', claimed_at = @now, attempts = attempts + 1, claimed_by = @by
+                            WHERE id = @id AND status = 'pending'`);
   const sent = db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, lark_message_id = ?, last_error = NULL
                            WHERE id = ?`);
   const retry = db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, error_code = ?,
@@ -106,7 +107,7 @@ export function createOutboxRepo(db: Db) {
     },
     /** Atomically moves a pending row to 'sending'; false when someone else got it first. */
     claim(id: number, now: number): boolean {
-      return claim.run(now, id).changes === 1;
+      return claim.run({ now, id, by: instanceKey(db) }).changes === 1;
     },
     markSent(id: number, now: number, larkMessageId: string | null): void {
       sent.run(now, larkMessageId, id);
