@@ -7,6 +7,7 @@ import { charBigrams } from '../knowledge/tokenize.js';
 import { openDb, type SqliteDb as Db } from '../store/db.js';
 import { listMigrations } from '../store/migrate.js';
 import { quoteIdent, runPgMigrations } from '../store/pg/migrate.js';
+import { PgSyncDb } from '../store/pg/sync-db.js';
 
 /**
  * `db migrate-to-postgres` (issue 7, step 1): copies the SQLite database of DATA_DIR into a
@@ -58,6 +59,16 @@ interface PgTable {
 
 const q = quoteIdent;
 
+/** The target schema, made by the service's own migration runner (the same one it runs at start). */
+function migrateSchema(url: string, schema: string): void {
+  const db = new PgSyncDb(url, { schema });
+  try {
+    runPgMigrations(db);
+  } finally {
+    db.close();
+  }
+}
+
 /** The copy itself; the command wraps it with option handling and output. */
 export async function migrateToPostgres(sqliteFile: string, url: string, schema: string): Promise<MigrateToPostgresResult> {
   if (!existsSync(sqliteFile)) throw new UserError(`找不到 SQLite 数据库：${sqliteFile}（请检查 DATA_DIR）`);
@@ -70,7 +81,7 @@ export async function migrateToPostgres(sqliteFile: string, url: string, schema:
     } catch (e) {
       throw new UserError(`无法连接 PostgreSQL（${redact(url)}）：${e instanceof Error ? e.message : String(e)}`);
     }
-    await runPgMigrations(client, schema);
+    migrateSchema(url, schema);
     lite.exec('BEGIN'); // one read snapshot for the copy and the counts
     try {
       await client.query('BEGIN');

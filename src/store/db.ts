@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { runMigrations } from './migrate.js';
 import { installFaultInjection } from './storage-health.js';
 import { PgSyncDb } from './pg/sync-db.js';
-import { runPgMigrationsSync } from './pg/migrate-sync.js';
+import { runPgMigrations } from './pg/migrate.js';
 import { dialectOf, type SqlDb } from './sql.js';
 import { UserError } from '../errors.js';
 
@@ -53,7 +53,7 @@ export function openStore(loc: StoreLocation, opts: OpenDbOptions = {}): Db {
   if (!loc.databaseUrl) return openDb(loc.dbFile, opts);
   const db = new PgSyncDb(loc.databaseUrl, { schema: loc.databaseSchema });
   if (opts.migrate ?? !opts.readonly) {
-    runPgMigrationsSync(db);
+    runPgMigrations(db);
     db.refreshSchemaInfo();
   }
   return db;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runPgMigrations } from '../../src/store/pg/migrate.js';
+import { PgSyncDb } from '../../src/store/pg/sync-db.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
 import { makeService } from '../knowledge/helpers.js';
@@ -117,8 +118,16 @@ describe.skipIf(unreachable !== null)('PostgreSQL store (issue 7): schema and db
   }
 
   it('the migrations are idempotent and create every SQLite table', async () => {
-    expect(await runPgMigrations(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(await runPgMigrations(client, schema)).toEqual([]);
+    const migrateOnce = () => {
+      const db = new PgSyncDb(PG_URL, { schema });
+      try {
+        return runPgMigrations(db);
+      } finally {
+        db.close();
+      }
+    };
+    expect(migrateOnce()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(migrateOnce()).toEqual([]);
     const have = (
       await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [schema])
     ).rows.map((r) => r.table_name as string);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type pg from 'pg';
+import type { PgSyncDb } from './sync-db.js';
 
 /**
  * The PostgreSQL twin of src/store/migrate.ts (issue 7): numbered migrations in
@@ -31,38 +31,29 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Anything with query(): a pg.Client or a pool client (not a Pool: the transaction needs one connection). */
-type Conn = Pick<pg.ClientBase, 'query'>;
-
 /**
- * Creates the schema if needed and applies every migration newer than its recorded versions.
- * Returns the versions applied now. Leaves the connection's search_path unchanged.
+ * Creates the schema if needed and applies every migration newer than its recorded versions, on
+ * the service's own (synchronous) connection; the migrate-to-postgres command uses it too.
+ * Returns the versions applied now.
  */
-export async function runPgMigrations(client: Conn, schema: string, dir = MIGRATIONS_DIR): Promise<number[]> {
-  const s = quoteIdent(schema);
-  const lockKey = `huanjie-migrate:${schema}`;
+export function runPgMigrations(db: PgSyncDb): number[] {
+  const s = quoteIdent(db.schema);
   const applied: number[] = [];
-  for (const m of listPgMigrations(dir)) {
-    await client.query('BEGIN');
+  for (const m of listPgMigrations()) {
+    db.execute('BEGIN', []);
     try {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await client.query(`SET LOCAL search_path TO ${s}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-        version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`);
-      const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
-      if (done.rowCount === 0) {
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
-          m.version,
-          m.name,
-          Date.now(),
-        ]);
+      db.execute('SELECT pg_advisory_xact_lock(hashtext($1))', [`huanjie-migrate:${db.schema}`]);
+      db.execute(`CREATE SCHEMA IF NOT EXISTS ${s}`, []);
+      db.execute(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`, []);
+      if (db.execute('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]).rows.length === 0) {
+        db.execute(m.sql, []);
+        db.execute('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
         applied.push(m.version);
       }
-      await client.query('COMMIT');
+      db.execute('COMMIT', []);
     } catch (e) {
-      await client.query('ROLLBACK');
+      db.execute('ROLLBACK', []);
       throw e;
     }
   }

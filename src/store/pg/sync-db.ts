@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { AnyArgs, RunResult, SqlDb, Statement, TransactionFn } from '../sql.js';
 import { quoteIdent } from './migrate.js';
@@ -66,9 +65,15 @@ const types = {
   getTypeParser(oid: number, format?: string): (v: string) => unknown {
     if (oid === INT8 || oid === NUMERIC) return Number;
     if (oid === BOOL) return (v: string) => (v === 't' ? 1 : 0);
-    return pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown;
+    return pgTypes().getTypeParser(oid, format as 'text') as (v: string) => unknown;
   },
 };
+
+/** pg's type parsers, loaded with the driver: a SQLite deployment never loads either (resident memory). */
+let types_: typeof import('pg').types | undefined;
+function pgTypes(): typeof import('pg').types {
+  return (types_ ??= (createRequire(import.meta.url)('pg') as typeof import('pg')).types);
+}
 
 function loadNative(): NativeCtor {
   try {

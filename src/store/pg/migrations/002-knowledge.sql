@@ -53,12 +53,9 @@ CREATE TABLE kb_chunks (
 -- configuration (lower-casing, no stemming, no stop words), the columns weighted like
 -- SQLite's bm25(kb_fts, 2.0, 3.0, 1.0): title 'A', locator 'B', body 'D' (the default weight).
 --
--- What the later retrieval code must use (issue 7 item 2):
---   match:  WHERE f.tsv @@ to_tsquery('simple', <terms joined with | or &>)
---           (or plainto_tsquery('simple', <space-joined tokens>) for AND), always the 'simple'
---           configuration on both sides, so a token is split (e.g. at '-') the same way in both;
---   rank:   ts_rank(f.tsv, q, '{1.0, 0, 3.0, 2.0}')  -- weights are {D, C, B, A}; larger is better;
---   column filter (FTS5 `body: x`): a weight-restricted query term, e.g. to_tsquery('simple', 'x:D').
+-- Retrieval (src/knowledge/fts-pg.ts): candidates through the GIN index (tsv @@ a tsquery of
+-- quoted tokens, always the 'simple' configuration), then FTS5's own BM25 computed for them with
+-- the weights above. ts_rank was measured and ranks worse on the eval sets (docs/postgres.md).
 CREATE TABLE kb_fts (
   chunk_id bigint PRIMARY KEY REFERENCES kb_chunks (id) ON DELETE CASCADE,
   title    text NOT NULL DEFAULT '',
@@ -82,7 +79,7 @@ CREATE VIEW kb_fts_vocab AS
 -- Character-bigram channel: finds passages when a typo or an unusual segmentation
 -- defeats the word channel. grams = charBigrams(kb_chunks.text), space-joined
 -- (not stored elsewhere: src/cli/db-postgres.ts recomputes it with the same function).
--- Retrieval: tsv @@ to_tsquery('simple', …), ranked with ts_rank(tsv, q).
+-- Retrieval: tsv @@ a tsquery of its bigrams, ranked by BM25 as the word channel is.
 CREATE TABLE kb_grams (
   chunk_id bigint PRIMARY KEY REFERENCES kb_chunks (id) ON DELETE CASCADE,
   grams    text NOT NULL DEFAULT '',
