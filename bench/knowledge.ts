@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { openDb } from '../src/store/db.js';
+import { benchStores, dropBenchDb, mergeSideBySide, openBenchDb, STORE_LABEL, type BenchDb, type BenchStore, type SideBySide } from './store.js';
 import { createKnowledgeService } from '../src/knowledge/service.js';
 import { IndexRepo } from '../src/knowledge/index-repo.js';
 import { collectFiles } from '../src/knowledge/ingest.js';
@@ -92,11 +92,15 @@ function baselineAnswer(b: Bm25Baseline, q: string) {
 }
 
 // ---- run ------------------------------------------------------------------
-export async function benchKnowledge(): Promise<void> {
+export async function benchKnowledge(stores: BenchStore[] = ['sqlite'], side: SideBySide = []): Promise<void> {
   if (!existsSync(CORPUS) || !existsSync(QUESTIONS)) {
     console.log(`[knowledge] 跳过：找不到 ${CORPUS} 或 ${QUESTIONS}（基准测试需要仓库旁的 ../shared）。`);
     return;
   }
+  for (const store of stores) await benchKnowledgeOn(store, side);
+}
+
+async function benchKnowledgeOn(store: BenchStore, side: SideBySide): Promise<void> {
   const items: EvalItem[] = readEvalFile(QUESTIONS);
   const dir = mkdtempSync(join(tmpdir(), 'kb-bench-'));
   const logger = createLogger({ logLevel: 'silent' });
@@ -106,7 +110,8 @@ export async function benchKnowledge(): Promise<void> {
     const corpusChars = files.reduce((s, f) => s + readFileSync(f, 'utf8').length, 0);
 
     // Structure-aware pipeline: ingest (extract, normalise, chunk, segment, index).
-    const db = openDb(join(dir, 'kb.db'));
+    const kb: BenchDb = { store, file: join(dir, 'kb.db') };
+    const db = openBenchDb(kb, { fresh: true });
     const svc = createKnowledgeService({ db, config, logger });
     let t = performance.now();
     const rep = await svc.ingestPaths([CORPUS]);
@@ -171,7 +176,7 @@ export async function benchKnowledge(): Promise<void> {
 
     const rows = [
       {
-        name: '结构分块 + FTS5 + 覆盖度重排',
+        name: store === 'sqlite' ? '结构分块 + FTS5 + 覆盖度重排' : '结构分块 + PostgreSQL 全文（同一 BM25）+ 覆盖度重排',
         chunks: `${rep.chunks} / ${totalChunks}`,
         ingest: (corpusChars / ingestMs) * 1000,
         p50: pct(lat, 50),
@@ -190,7 +195,11 @@ export async function benchKnowledge(): Promise<void> {
     const f1 = (x: number) => x.toFixed(1);
     const f2 = (x: number) => x.toFixed(2);
     const p = (x: number) => `${(x * 100).toFixed(1)}%`;
-    console.log(`\n[knowledge] 政策问答基准（语料 ${files.length} 个文件，${corpusChars} 字；题目 ${items.length} 道；延迟 ${LATENCY_QUERIES} 次查询）`);
+    mergeSideBySide(side, store, [
+      { measure: `policy retrieval p50 / p99 at ${totalChunks} chunks`, target: 'p99 < 15 ms', value: `${f2(rows[0]!.p50)} / ${f2(rows[0]!.p99)} ms` },
+      { measure: 'kb eval (dev): fact / citation / abstention', target: '', value: `${p(evalOurs.factAccuracy)} / ${p(evalOurs.citationAccuracy)} / ${p(evalOurs.abstentionAccuracy)}` },
+    ]);
+    console.log(`\n[knowledge] 政策问答基准 — ${STORE_LABEL[store]}（语料 ${files.length} 个文件，${corpusChars} 字；题目 ${items.length} 道；延迟 ${LATENCY_QUERIES} 次查询）`);
     console.log('| 方案 | 分段数（原始/复制后） | 导入 字/秒 | 检索 p50 ms | 检索 p99 ms | 事实准确率 | 引用准确率 | 拒答准确率 |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const r of rows)
@@ -206,6 +215,7 @@ export async function benchKnowledge(): Promise<void> {
       `复制到 ${totalChunks} 段的写入：${Math.round((replicatedChars / replicateMs) * 1000)} 字/秒（分词 + 两个 FTS5 通道 + 事务）；p99 目标 < 15 ms：${a.p99 < 15 ? '达成' : '未达成'}`,
     );
   } finally {
+    if (store === 'postgres') dropBenchDb({ store, file: join(dir, 'kb.db') });
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -216,4 +226,4 @@ async function evaluate(items: EvalItem[], answer: (q: string) => Promise<Parame
   return summarize(scores);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await benchKnowledge();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await benchKnowledge(await benchStores());

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { registerWebhookRoute } from './bot/webhook-route.js';
 import type { Runtime } from './runtime.js';
 import { storageHealth } from './store/storage-health.js';
+import { databaseAlive } from './store/db.js';
 import { registerWebRoutes } from './web/routes.js';
 
 /** The HTTP face of the service. Only src/server.ts listens; tests use app.inject or a port of their own. */
@@ -31,7 +32,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.get('/readyz', async (_req, reply) => {
     // storage: false while the disk is full (new events are refused then; see src/store/storage-health.ts).
     const storage = storageHealth(rt.db);
-    const checks = { database: rt.db.open, started: rt.isReady(), storage: !storage.full || storage.probe() };
+    const checks = { database: databaseAlive(rt.db), started: rt.isReady(), storage: !storage.full || storage.probe() };
     const ok = Object.values(checks).every(Boolean);
     const body: Record<string, unknown> = { status: ok ? 'ready' : 'not_ready', checks };
     if (!checks.storage) body.message = '存储空间已满：暂停接收新的事件，空间恢复后自动继续。';

@@ -59,6 +59,22 @@ export function openStore(loc: StoreLocation, opts: OpenDbOptions = {}): Db {
   return db;
 }
 
+/**
+ * Whether the database answers: the SQLite file is open; the PostgreSQL connection is open and
+ * answers a round trip (a server restart or a dropped connection makes it false, so /readyz
+ * tells the process manager to restart the instance, whose claims the others take over meanwhile).
+ */
+export function databaseAlive(db: Db): boolean {
+  if (!db.open) return false;
+  if (dialectOf(db) === 'sqlite') return true;
+  try {
+    db.prepare('SELECT 1').get();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** For what only the SQLite store can do; a clear refusal on PostgreSQL. */
 export function sqliteOnly(db: Db, what: string): SqliteDb {
   if (dialectOf(db) !== 'sqlite') throw new UserError(`${what}仅适用于 SQLite 存储；PostgreSQL 请使用其自身的工具（如 pg_dump）。`);

@@ -99,8 +99,6 @@ class PgStatement implements Statement {
   private plucking = false;
   private rawRows = false;
   private readonly q: TranslatedSql;
-  private readonly name: string;
-  private prepared = false;
   /** The statement as sent: INSERTs into tables with an identity id also return it (lastInsertRowid). */
   private readonly text: string;
   private readonly returnsId: boolean;
@@ -108,10 +106,8 @@ class PgStatement implements Statement {
   constructor(
     private readonly db: PgSyncDb,
     private readonly source: string,
-    id: number,
   ) {
-    this.q = translateSql(source, { notNull: (c) => db.isNotNull(c) });
-    this.name = `hj_${id}`;
+    this.q = db.translate(source);
     this.returnsId = !!this.q.insertInto && !this.q.returns && db.hasIdentity(this.q.insertInto);
     this.text = this.returnsId ? `${this.q.text} RETURNING id` : this.q.text;
   }
@@ -145,13 +141,9 @@ class PgStatement implements Statement {
     return this.db.execute(this.text, this.values(args), this, this.plucking || this.rawRows);
   }
 
-  /** Called by the db on first use: names the server-side prepared statement. */
-  ensurePrepared(client: NativeClient): string {
-    if (!this.prepared) {
-      client.prepareSync(this.name, this.text, this.q.params.length);
-      this.prepared = true;
-    }
-    return this.name;
+  /** The server-side prepared statement to execute (made on first use). */
+  serverName(): string {
+    return this.db.serverStatement(this.text, this.q.params.length);
   }
 
   private shape(row: Record<string, unknown> | undefined): unknown {
@@ -207,7 +199,12 @@ export class PgSyncDb implements SqlDb {
   readonly dialect = 'postgres' as const;
   private readonly client: NativeClient;
   private depth = 0;
-  private statements = 0;
+  /**
+   * Server-side prepared statements by text, one per distinct statement for the connection's life:
+   * code that prepares the same SQL on every request must not pile statements up on the server.
+   */
+  private readonly serverStatements = new Map<string, string>();
+  private readonly translations = new Map<string, TranslatedSql>();
   private identityTables = new Set<string>();
   private notNullColumns = new Set<string>();
   private isOpen = true;
@@ -234,6 +231,7 @@ export class PgSyncDb implements SqlDb {
    * Column names that are NOT NULL wherever they occur: ORDER BY needs no NULLS clause for them (translate.ts).
    */
   refreshSchemaInfo(): void {
+    this.translations.clear(); // the ORDER BY rules depend on the columns
     const rows = this.client.querySync(
       `SELECT table_name FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'id' AND is_identity = 'YES'`,
       [this.schema],
@@ -284,7 +282,23 @@ export class PgSyncDb implements SqlDb {
   }
 
   prepare(sql: string): Statement {
-    return new PgStatement(this, sql, ++this.statements);
+    return new PgStatement(this, sql);
+  }
+
+  translate(sql: string): TranslatedSql {
+    let q = this.translations.get(sql);
+    if (!q) this.translations.set(sql, (q = translateSql(sql, { notNull: (c) => this.isNotNull(c) })));
+    return q;
+  }
+
+  serverStatement(text: string, params: number): string {
+    let name = this.serverStatements.get(text);
+    if (!name) {
+      name = `hj_${this.serverStatements.size + 1}`;
+      this.client.prepareSync(name, text, params);
+      this.serverStatements.set(text, name);
+    }
+    return name;
   }
 
   /** Runs one statement; prepared server-side when it comes from a Statement (reused), plain otherwise. */
@@ -292,7 +306,7 @@ export class PgSyncDb implements SqlDb {
     if (!this.isOpen) throw new TypeError('The database connection is not open');
     this.client.arrayMode = arrays;
     try {
-      const rows = stmt ? this.client.executeSync(stmt.ensurePrepared(this.client), values) : values.length ? this.client.querySync(text, values) : this.client.querySync(text);
+      const rows = stmt ? this.client.executeSync(stmt.serverName(), values) : values.length ? this.client.querySync(text, values) : this.client.querySync(text);
       const n = Number(this.client.pq.cmdTuples());
       return { rows, changes: Number.isFinite(n) ? n : 0 };
     } catch (e) {
