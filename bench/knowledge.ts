@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { benchStores, dropBenchDb, mergeSideBySide, openBenchDb, STORE_LABEL, type BenchDb, type BenchStore, type SideBySide } from './store.js';
+import { analyzeAfterLoad, benchStores, dropBenchDb, mergeSideBySide, openBenchDb, STORE_LABEL, type BenchDb, type BenchStore, type SideBySide } from './store.js';
 import { createKnowledgeService } from '../src/knowledge/service.js';
 import { IndexRepo } from '../src/knowledge/index-repo.js';
 import { collectFiles } from '../src/knowledge/ingest.js';
@@ -144,6 +144,7 @@ async function benchKnowledgeOn(store: BenchStore, side: SideBySide): Promise<vo
       }
     }
     const replicateMs = performance.now() - t;
+    analyzeAfterLoad(db);
     const bigSvc = createKnowledgeService({ db, config, logger });
     const totalChunks = bigSvc.stats().chunks;
 

@@ -1,5 +1,6 @@
 import type { Db, SqliteDb } from '../src/store/db.js';
 import { dialectOf } from '../src/store/sql.js';
+import { analyzeAfterLoad } from './store.js';
 import { addDays } from '../src/workflow/dates.js';
 import { stagesFor } from '../src/workflow/stage-templates.js';
 import { TALK_CATEGORIES } from '../src/workflow/talks.js';
@@ -243,6 +244,7 @@ export function generateProvince(db: Db, spec: ProvinceSpec): ProvinceSummary {
   }).immediate();
   // Move everything from the WAL into the database file, as a running service's checkpoints would.
   if (dialectOf(db) === 'sqlite') (db as SqliteDb).pragma('wal_checkpoint(TRUNCATE)');
+  else analyzeAfterLoad(db);
   summary.ms = performance.now() - t0;
   return summary;
 }

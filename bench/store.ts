@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { openDb, openStore, type Db } from '../src/store/db.js';
+import { dialectOf } from '../src/store/sql.js';
 
 export type BenchStore = 'sqlite' | 'postgres';
 export const BENCH_PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -56,6 +57,15 @@ export function dropBenchDb(b: BenchDb): void {
   } finally {
     db.close();
   }
+}
+
+/**
+ * PostgreSQL: planner statistics after a bulk load, as autovacuum gathers within a minute of one (and as
+ * db migrate-to-postgres does); measuring before that would time blind plans. Nothing to do on SQLite.
+ */
+export function analyzeAfterLoad(db: Db): void {
+  if (dialectOf(db) !== 'postgres') return;
+  for (const t of db.prepare(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`).pluck().all() as string[]) db.exec(`ANALYZE "${t}"`);
 }
 
 /** The service's environment for a data dir on this store. */

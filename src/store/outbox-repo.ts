@@ -57,7 +57,8 @@ export function createOutboxRepo(db: Db) {
                          status, next_attempt_at, created_at)
      VALUES (@uuid, @intent, @receiveIdType, @receiveId, @replyTo, @rateKey, @msgType, @content,
              @status, @createdAt, @createdAt)
-     ON CONFLICT (uuid) DO NOTHING`,
+     ON CONFLICT (uuid) DO NOTHING
+     RETURNING *`,
   );
   const byUuid = db.prepare(`SELECT * FROM outbox WHERE uuid = ?`);
   const due = db.prepare(
@@ -91,8 +92,9 @@ export function createOutboxRepo(db: Db) {
   return {
     /** Writes the message unless one with the same uuid exists. Returns the row either way. */
     enqueue(m: OutboxInput): { row: OutboxRow; created: boolean } {
-      const r = insert.run({ ...m, replyTo: m.replyTo ?? null, status: m.status ?? 'pending' });
-      return { row: byUuid.get(m.uuid) as OutboxRow, created: r.changes === 1 };
+      // One statement when new (the common case); the existing row is read only on a repeat.
+      const created = insert.get({ ...m, replyTo: m.replyTo ?? null, status: m.status ?? 'pending' }) as OutboxRow | undefined;
+      return created ? { row: created, created: true } : { row: byUuid.get(m.uuid) as OutboxRow, created: false };
     },
     getByUuid(uuid: string): OutboxRow | undefined {
       return byUuid.get(uuid) as OutboxRow | undefined;

@@ -24,6 +24,15 @@ describe.skipIf(!onPostgres)('PostgreSQL connection', () => {
     }
   });
 
+  it('plans prepared statements for their values: no generic plan cached from the time a table was empty', () => {
+    const db = fresh();
+    try {
+      expect(db.prepare('SHOW plan_cache_mode').pluck().get()).toBe('force_custom_plan');
+    } finally {
+      db.close();
+    }
+  });
+
   it('prepares one server-side statement per distinct SQL, however often the code prepares it', () => {
     const db = fresh();
     try {
