@@ -4,12 +4,11 @@
  * BENCH_PG_URL; BENCH_STORE=sqlite or =postgres picks one. A bench database
  * is named by a file path: the SQLite file itself, or a schema named after it.
  */
-import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import pg from 'pg';
-import { openDb, openStore, type Db } from '../src/store/db.js';
+import { dropPgSchema, openDb, openStore, type Db } from '../src/store/db.js';
 import { dialectOf } from '../src/store/sql.js';
+import { pgUnreachable, schemaFor } from '../tests/helpers/store.js';
 
 export type BenchStore = 'sqlite' | 'postgres';
 export const BENCH_PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -24,19 +23,14 @@ export const STORE_LABEL: Record<BenchStore, string> = { sqlite: 'SQLite', postg
 export async function benchStores(): Promise<BenchStore[]> {
   const pick = process.env.BENCH_STORE;
   if (pick === 'sqlite' || pick === 'postgres') return [pick];
-  const c = new pg.Client({ connectionString: BENCH_PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.end();
-    return ['sqlite', 'postgres'];
-  } catch (e) {
-    console.log(`(PostgreSQL at ${BENCH_PG_URL} not reachable: ${(e as Error).message}; SQLite only)`);
-    return ['sqlite'];
-  }
+  const why = await pgUnreachable(BENCH_PG_URL);
+  if (why === null) return ['sqlite', 'postgres'];
+  console.log(`(PostgreSQL at ${BENCH_PG_URL} not reachable: ${why}; SQLite only)`);
+  return ['sqlite'];
 }
 
 export function benchSchema(file: string): string {
-  return 'hjb_' + createHash('sha1').update(resolve(file)).digest('hex').slice(0, 12);
+  return schemaFor(file, 'hjb_');
 }
 
 /** Opens the bench database; fresh drops whatever a previous run left there first. */
@@ -51,12 +45,7 @@ export function dropBenchDb(b: BenchDb): void {
     for (const x of ['', '-wal', '-shm']) rmSync(b.file + x, { force: true });
     return;
   }
-  const db = openStore({ dbFile: b.file, databaseUrl: BENCH_PG_URL, databaseSchema: 'public' }, { migrate: false });
-  try {
-    db.exec(`DROP SCHEMA IF EXISTS ${benchSchema(b.file)} CASCADE`);
-  } finally {
-    db.close();
-  }
+  dropPgSchema(BENCH_PG_URL, benchSchema(b.file));
 }
 
 /**

@@ -202,14 +202,8 @@ export class OutboxWorker {
         if (Number.isFinite(w)) rateWait = Math.min(rateWait ?? w, Math.max(w, 1));
         continue;
       }
-      this.busyKeys.add(row.rate_key);
       // claimDue returned the row as updated (attempts already counted).
-      this.track(
-        this.sendOne(row).finally(() => {
-          finished(this.clock.now());
-          this.busyKeys.delete(row.rate_key);
-        }),
-      );
+      this.launch(row, finished);
     }
     this.held = keep;
     return rateWait;
@@ -228,17 +222,21 @@ export class OutboxWorker {
         continue;
       }
       if (!this.o.repo.claim(row.id, now)) continue;
-      const finished = this.limiter.tryTake(row.rate_key, now);
       count++;
-      this.busyKeys.add(row.rate_key);
-      this.track(
-        this.sendOne({ ...row, attempts: row.attempts + 1 }).finally(() => {
-          finished?.(this.clock.now());
-          this.busyKeys.delete(row.rate_key);
-        }),
-      );
+      this.launch({ ...row, attempts: row.attempts + 1 }, this.limiter.tryTake(row.rate_key, now));
     }
     return { count, rateWait };
+  }
+
+  /** Sends a claimed row; its receiver is busy until the send ends, when its rate window is told. */
+  private launch(row: OutboxRow, finished: ((at: number) => void) | null | undefined): void {
+    this.busyKeys.add(row.rate_key);
+    this.track(
+      this.sendOne(row).finally(() => {
+        finished?.(this.clock.now());
+        this.busyKeys.delete(row.rate_key);
+      }),
+    );
   }
 
   private track(p: Promise<void>): void {

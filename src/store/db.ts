@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { runMigrations } from './migrate.js';
 import { installFaultInjection } from './storage-health.js';
 import { PgSyncDb } from './pg/sync-db.js';
-import { runPgMigrations } from './pg/migrate.js';
+import { quoteIdent, runPgMigrations } from './pg/migrate.js';
 import { dialectOf, type SqlDb } from './sql.js';
 import { UserError } from '../errors.js';
 
@@ -52,11 +52,19 @@ export interface StoreLocation {
 export function openStore(loc: StoreLocation, opts: OpenDbOptions = {}): Db {
   if (!loc.databaseUrl) return openDb(loc.dbFile, opts);
   const db = new PgSyncDb(loc.databaseUrl, { schema: loc.databaseSchema });
-  if (opts.migrate ?? !opts.readonly) {
-    runPgMigrations(db);
-    db.refreshSchemaInfo();
-  }
+  // The connection read the schema when it opened; read it again only if migrations changed it.
+  if ((opts.migrate ?? !opts.readonly) && runPgMigrations(db).length > 0) db.refreshSchemaInfo();
   return db;
+}
+
+/** Removes a PostgreSQL schema and everything in it (the demo's, a test's or a bench's database). */
+export function dropPgSchema(url: string, schema: string): void {
+  const db = new PgSyncDb(url, { schema });
+  try {
+    db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+  } finally {
+    db.close();
+  }
 }
 
 /**

@@ -13,9 +13,6 @@ export interface RunResult {
   lastInsertRowid: number | bigint;
 }
 
-/** Positional values, or one object for @name parameters. */
-export type BindValue = string | number | bigint | Buffer | null | undefined;
-
 export interface Statement {
   run(...params: unknown[]): RunResult;
   get(...params: unknown[]): unknown;

@@ -1,8 +1,7 @@
 import { rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../runtime.js';
-import { quoteIdent } from '../store/pg/migrate.js';
-import { PgSyncDb } from '../store/pg/sync-db.js';
+import { dropPgSchema } from '../store/db.js';
 import { recordStage } from '../workflow/checkin.js';
 import { today, type WorkflowContext } from '../workflow/context.js';
 import { addDays } from '../workflow/dates.js';
@@ -156,14 +155,7 @@ export class DemoHost {
     const base = this.main.config;
     // On PostgreSQL the demo's database is a schema of its own beside the real one, rebuilt the same way.
     const databaseSchema = demoSchema(base.databaseSchema);
-    if (base.databaseUrl) {
-      const db = new PgSyncDb(base.databaseUrl, { schema: databaseSchema });
-      try {
-        db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(databaseSchema)} CASCADE`);
-      } finally {
-        db.close();
-      }
-    }
+    if (base.databaseUrl) dropPgSchema(base.databaseUrl, databaseSchema);
     const config = {
       ...base,
       dataDir: dir,

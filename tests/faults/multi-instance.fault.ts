@@ -13,7 +13,7 @@ import { computeReminders } from '../../src/workflow/reminders/planner.js';
 import { messageEvent } from '../helpers/events.js';
 import { FakeLark } from '../helpers/fake-lark.js';
 import { larkRequest } from '../helpers/lark-sign.js';
-import { TEST_PG_URL } from '../helpers/store.js';
+import { pgUnreachable, TEST_PG_URL } from '../helpers/store.js';
 import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, tempDir } from '../helpers/test-runtime.js';
 import { recordResults, rng, SEED, sleep, startService, stopService, waitUntil, type AttackResult, type Service } from './lib.js';
 
@@ -34,17 +34,7 @@ const TZ = 'Asia/Shanghai';
 const results: AttackResult[] = [];
 afterAll(() => recordResults(inject('faultResultsDir'), 'multi-instance', results));
 
-async function pgReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const reachable = await pgReachable();
+const reachable = (await pgUnreachable(TEST_PG_URL)) === null;
 if (!reachable) {
   if (process.env.CI === 'true') throw new Error(`multi-instance fault test: PostgreSQL unreachable at ${TEST_PG_URL} (required in CI)`);
   process.stderr.write(`\nmulti-instance fault test SKIPPED: PostgreSQL unreachable at ${TEST_PG_URL} (docs/postgres.md; set HJ_TEST_PG_URL)\n`);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { openDb, openStore, type Db, type OpenDbOptions } from '../../src/store/db.js';
 
 /**
@@ -14,8 +15,23 @@ export const TEST_STORE: 'sqlite' | 'postgres' = process.env.HJ_TEST_STORE === '
 export const onPostgres = TEST_STORE === 'postgres';
 export const TEST_PG_URL = process.env.HJ_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export function schemaFor(dbFile: string): string {
-  return 'hjt_' + createHash('sha1').update(resolve(dbFile)).digest('hex').slice(0, 16);
+/** The schema standing in for a SQLite file: named after its path, so every user of the path meets there. */
+export function schemaFor(dbFile: string, prefix = 'hjt_'): string {
+  return prefix + createHash('sha1').update(resolve(dbFile)).digest('hex').slice(0, 16);
+}
+
+/** Why PostgreSQL at `url` cannot be used (null when it can): what needs it skips, or fails under CI. */
+export async function pgUnreachable(url = TEST_PG_URL): Promise<string | null> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }
 
 /** The environment that points a runtime or a CLI run with this DATA_DIR at the test store. */

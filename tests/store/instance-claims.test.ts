@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/store/db.js';
+import { dropPgSchema, type Db } from '../../src/store/db.js';
 import { createOutboxRepo, type OutboxRepo } from '../../src/store/outbox-repo.js';
 import { createReceivedEventsRepo } from '../../src/store/received-events-repo.js';
 import { Scheduler } from '../../src/workflow/schedule/scheduler.js';
@@ -29,12 +29,7 @@ function instance(): Db {
 
 afterEach(async () => {
   for (const db of open.splice(0)) if (db.open) db.close();
-  if (onPostgres && file) {
-    const c = new pg.Client({ connectionString: TEST_PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schemaFor(file)}" CASCADE`);
-    await c.end();
-  }
+  if (onPostgres && file) dropPgSchema(TEST_PG_URL, schemaFor(file));
 });
 
 function fresh(): void {

@@ -10,6 +10,7 @@ import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
 import { makeService } from '../knowledge/helpers.js';
 import { sampleCampaign, seedCampaign } from '../helpers/roster.js';
 import { ROOT, runTs } from '../helpers/spawn.js';
+import { pgUnreachable, TEST_PG_URL } from '../helpers/store.js';
 import { tempDir } from '../helpers/test-runtime.js';
 
 /**
@@ -18,32 +19,17 @@ import { tempDir } from '../helpers/test-runtime.js';
  * (127.0.0.1:5432, trust auth, database `test`; docs/postgres.md). Each test works in
  * its own schema hj_test_<random>, dropped after.
  */
-const PG_URL = process.env.HJ_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function pgReachable(): Promise<string | null> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return null;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-const unreachable = await pgReachable();
+const unreachable = await pgUnreachable(TEST_PG_URL);
 const inCi = process.env.CI === 'true';
 
 if (unreachable && inCi) {
   describe('PostgreSQL store (issue 7)', () => {
     it('needs PostgreSQL on 127.0.0.1:5432 in CI', () => {
-      throw new Error(`PostgreSQL is not reachable at ${PG_URL} (${unreachable}); .ci/run must start it (pg_ctlcluster --skip-systemctl-redirect <ver> main start).`);
+      throw new Error(`PostgreSQL is not reachable at ${TEST_PG_URL} (${unreachable}); .ci/run must start it (pg_ctlcluster --skip-systemctl-redirect <ver> main start).`);
     });
   });
 } else if (unreachable) {
-  console.warn(`[pg-migrate.test] SKIPPED: PostgreSQL is not reachable at ${PG_URL} (${unreachable}). Start it: pg_ctlcluster --skip-systemctl-redirect 15 main start (docs/postgres.md).`);
+  console.warn(`[pg-migrate.test] SKIPPED: PostgreSQL is not reachable at ${TEST_PG_URL} (${unreachable}). Start it: pg_ctlcluster --skip-systemctl-redirect 15 main start (docs/postgres.md).`);
 }
 
 /** SQLite tables that hold data (the FTS5 virtual tables and their shadow tables aside). */
@@ -96,7 +82,7 @@ describe.skipIf(unreachable !== null)('PostgreSQL store (issue 7): schema and db
 
   beforeEach(async () => {
     schema = `hj_test_${randomBytes(6).toString('hex')}`;
-    client = new pg.Client({ connectionString: PG_URL });
+    client = new pg.Client({ connectionString: TEST_PG_URL });
     await client.connect();
   });
 
@@ -107,7 +93,7 @@ describe.skipIf(unreachable !== null)('PostgreSQL store (issue 7): schema and db
 
   const migrate = () =>
     runTs('src/cli/main.ts', ['db', 'migrate-to-postgres', '--schema', schema], {
-      env: { DATA_DIR: dir, DATABASE_URL: PG_URL, LOG_LEVEL: 'silent' },
+      env: { DATA_DIR: dir, DATABASE_URL: TEST_PG_URL, LOG_LEVEL: 'silent' },
       timeoutMs: 120_000,
     });
 
@@ -119,7 +105,7 @@ describe.skipIf(unreachable !== null)('PostgreSQL store (issue 7): schema and db
 
   it('the migrations are idempotent and create every SQLite table', async () => {
     const migrateOnce = () => {
-      const db = new PgSyncDb(PG_URL, { schema });
+      const db = new PgSyncDb(TEST_PG_URL, { schema });
       try {
         return runPgMigrations(db);
       } finally {

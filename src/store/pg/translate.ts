@@ -78,7 +78,7 @@ function topLevelCommas(s: string, open: number, close: number): number[] {
   return at;
 }
 
-/** Rewrites function calls by name, innermost last (the replacement sees the original arguments). */
+/** Rewrites the calls of one function by name; the replacement gets the arguments already rewritten (nested calls). */
 function rewriteCalls(s: string, name: string, fn: (args: string[]) => string | null): string {
   const re = new RegExp(`\\b${name}\\s*\\(`, 'gi');
   let out = '';
