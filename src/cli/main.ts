@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { AppError, isStorageFullError, StorageFullError } from '../errors.js';
 import { registerChatCommand } from './chat.js';
+import { registerConsoleCommands } from './console.js';
 import { registerDbCommands } from './db.js';
 import { registerPostgresCommands } from './db-postgres.js';
 import { registerKbCommands } from './kb.js';
@@ -19,6 +20,7 @@ const program = new Command()
   .exitOverride();
 
 registerChatCommand(program);
+registerConsoleCommands(program);
 registerDbCommands(program);
 registerPostgresCommands(program);
 registerKbCommands(program);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { LarkEnvelope } from '../bot/envelope.js';
 import { localChatId, localTextMessage } from '../bot/local-event.js';
@@ -16,6 +16,7 @@ import { renderCardHtml, renderMessageHtml } from './card-html.js';
 import { contextOf } from './dashboard-data.js';
 import { dashboardPath, signDashboardToken } from './dashboard-token.js';
 import type { DemoHost } from './demo.js';
+import type { ConsoleGate } from './console-auth-guard.js';
 import { consolePage } from './pages.js';
 
 /**
@@ -38,6 +39,8 @@ export interface ConsoleDeps {
   demo: DemoHost;
   /** Signs links to the demo database's dashboard (per-process key). */
   demoKey: Buffer;
+  /** The sign-in lock once real data exists (console-auth-guard.ts); its hook runs before every route here. */
+  gate: ConsoleGate;
 }
 
 interface Target {
@@ -61,11 +64,19 @@ export function sessionOf(openId: string): string {
 }
 
 export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
-  const { rt, demo } = deps;
+  const { rt, demo, gate } = deps;
 
-  /** The real database once a roster is imported; the demo database before. */
-  async function target(): Promise<Target> {
-    if (rt.workflow.repos.roster.people().length > 0) return { rt, demo: false };
+  /**
+   * The real database once a roster is imported (to a signed-in browser only:
+   * checked here again, for a roster imported after the hook let the request
+   * in); the demo database before. Undefined after answering 401.
+   */
+  async function target(req: FastifyRequest, reply: FastifyReply): Promise<Target | undefined> {
+    if (gate.locked()) {
+      if (gate.signedIn(req)) return { rt, demo: false };
+      gate.refuse(req, reply);
+      return undefined;
+    }
     return { rt: await demo.get(), demo: true };
   }
 
@@ -73,7 +84,9 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
     const roster = t.rt.workflow.repos.roster;
     const villages = new Map(roster.villages().map((v) => [v.id, v]));
     const regions = new Map([...roster.counties(), ...roster.townships()].map((r) => [r.id, r.name]));
-    const list = roster.people().map((p) => {
+    // Only people with a Lark identity can be played: the console speaks as an open_id (people listed by phone or email get theirs when bound).
+    const bound = roster.people().flatMap((p) => (p.openId ? [{ ...p, openId: p.openId }] : []));
+    const list = bound.map((p) => {
       const principal = loadPrincipal(roster, t.rt.actorResolver(p.openId));
       return {
         openId: p.openId,
@@ -112,13 +125,16 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
     return reply.code(code).send({ error, message });
   }
 
+  gate.registerLogin(app);
+
   app.get('/console', async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
     return consolePage({ online: !rt.config.offline });
   });
 
-  app.get('/console/api/state', async () => {
-    const t = await target();
+  app.get('/console/api/state', async (req, reply) => {
+    const t = await target(req, reply);
+    if (!t) return reply;
     return {
       demo: t.demo,
       online: !rt.config.offline,
@@ -134,7 +150,8 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
   app.get('/console/api/messages', async (req, reply) => {
     const q = z.object({ openId: openIdSchema, after: afterSchema }).safeParse(req.query);
     if (!q.success) return refuse(reply, 400, 'bad_request', '参数不正确。');
-    const t = await target();
+    const t = await target(req, reply);
+    if (!t) return reply;
     if (!knownPerson(t, q.data.openId)) return refuse(reply, 404, 'unknown_person', '花名册中没有这个人。');
     return messagesFor(t, q.data.openId, q.data.after);
   });
@@ -144,7 +161,8 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
   app.post('/console/api/send', async (req, reply) => {
     const b = sendSchema.safeParse(req.body);
     if (!b.success) return refuse(reply, 400, 'bad_request', '请输入内容（最多 2000 字）。');
-    const t = await target();
+    const t = await target(req, reply);
+    if (!t) return reply;
     if (!knownPerson(t, b.data.openId)) return refuse(reply, 404, 'unknown_person', '花名册中没有这个人。');
     const env = localTextMessage({ openId: b.data.openId, session: sessionOf(b.data.openId), text: b.data.text, token: t.rt.config.lark.verificationToken });
     await t.rt.intake.receive(env);
@@ -163,7 +181,8 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
   app.post('/console/api/press', async (req, reply) => {
     const b = pressSchema.safeParse(req.body);
     if (!b.success) return refuse(reply, 400, 'bad_request', '无法识别的操作。');
-    const t = await target();
+    const t = await target(req, reply);
+    if (!t) return reply;
     if (!knownPerson(t, b.data.openId)) return refuse(reply, 404, 'unknown_person', '花名册中没有这个人。');
     const env = localCardAction({ openId: b.data.openId, session: sessionOf(b.data.openId), value: b.data.value, formValue: b.data.formValue, token: t.rt.config.lark.verificationToken });
     const r = await t.rt.intake.receive(env);
@@ -180,7 +199,8 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
   app.get('/console/api/reminders', async (req, reply) => {
     const q = z.object({ openId: openIdSchema }).safeParse(req.query);
     if (!q.success) return refuse(reply, 400, 'bad_request', '参数不正确。');
-    const t = await target();
+    const t = await target(req, reply);
+    if (!t) return reply;
     if (!knownPerson(t, q.data.openId)) return refuse(reply, 404, 'unknown_person', '花名册中没有这个人。');
     const ctx = contextOf(t.rt);
     const day = today(ctx);
@@ -199,7 +219,8 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
   app.get('/console/api/dashboard-link', async (req, reply) => {
     const q = z.object({ openId: openIdSchema }).safeParse(req.query);
     if (!q.success) return refuse(reply, 400, 'bad_request', '参数不正确。');
-    const t = await target();
+    const t = await target(req, reply);
+    if (!t) return reply;
     const roster = t.rt.workflow.repos.roster;
     if (!roster.personByOpenId(q.data.openId)) return refuse(reply, 404, 'unknown_person', '花名册中没有这个人。');
     const p = loadPrincipal(roster, t.rt.actorResolver(q.data.openId));

@@ -17,7 +17,7 @@ export const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function shell(opts: { title: string; body: string; scripts: string[]; bodyClass?: string }): string {
+function shell(opts: { title: string; body: string; scripts: string[]; bodyClass?: string; head?: string }): string {
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -27,7 +27,7 @@ function shell(opts: { title: string; body: string; scripts: string[]; bodyClass
 <meta name="robots" content="noindex, nofollow">
 <title>${escapeHtml(opts.title)}</title>
 <link rel="stylesheet" href="/web/web.css">
-</head>
+${opts.head ?? ''}</head>
 <body class="${escapeHtml(opts.bodyClass ?? '')}">
 ${opts.body}
 ${opts.scripts.map((s) => `<script src="${escapeHtml(s)}" defer></script>`).join('\n')}
@@ -95,5 +95,32 @@ export function refusedPage(message: string): string {
     bodyClass: 'dashboard',
     scripts: [],
     body: `<main class="refused"><h1>无法打开看板</h1><p>${escapeHtml(message)}</p></main>`,
+  });
+}
+
+/** The console's refusal (locked, or a link that cannot be used): a reason and what to do, no data. */
+export function consoleRefusedPage(opts: { title: string; message: string }): string {
+  return shell({
+    title: `换届助手 · ${opts.title}`,
+    bodyClass: 'dashboard',
+    scripts: [],
+    body: `<main class="refused"><h1>${escapeHtml(opts.title)}</h1><p>${escapeHtml(opts.message)}</p></main>`,
+  });
+}
+
+/**
+ * After a login link is used: the cookie is set and this page moves on to
+ * /console. A page of our own rather than a 30x: a SameSite=Strict cookie set
+ * on a redirect that started on another site (a link clicked in a chat) is
+ * not sent with the redirected request, while the page's own navigation is
+ * same-site. The meta refresh needs no script, so the CSP is unchanged.
+ */
+export function consoleSignedInPage(): string {
+  return shell({
+    title: '换届助手 · 已登录',
+    bodyClass: 'dashboard',
+    scripts: [],
+    head: '<meta http-equiv="refresh" content="0; url=/console">\n',
+    body: `<main class="refused"><h1>已登录试用页面</h1><p>正在进入试用页面…如果没有自动跳转，请点击：<a href="/console">进入试用页面</a>。登录 12 小时内有效。</p></main>`,
   });
 }

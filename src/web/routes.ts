@@ -3,6 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
+import { ConsoleGate, registerConsoleGuard } from './console-auth-guard.js';
 import { registerConsoleRoutes } from './console-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { DemoHost } from './demo.js';
@@ -43,6 +44,9 @@ export function registerWebRoutes(app: FastifyInstance, rt: Runtime): void {
   const demoKey = randomBytes(32);
   const assets = loadAssets();
   const log = rt.logger.child({ component: 'web' });
+  // On the root app, so every /console route is locked wherever it is registered (issue 14).
+  const gate = new ConsoleGate(rt);
+  registerConsoleGuard(app, gate);
 
   void app.register(async (web) => {
     web.addHook('onSend', async (_req, reply, payload) => {
@@ -68,7 +72,7 @@ export function registerWebRoutes(app: FastifyInstance, rt: Runtime): void {
       return a.body;
     });
 
-    if (consoleEnabled) registerConsoleRoutes(web, { rt, demo, demoKey });
+    if (consoleEnabled) registerConsoleRoutes(web, { rt, demo, demoKey, gate });
     registerDashboardRoutes(web, { rt, demo, demoKey, consoleEnabled });
   });
 
