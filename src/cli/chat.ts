@@ -10,6 +10,7 @@ import { UserError } from '../errors.js';
 import { Runtime } from '../runtime.js';
 import { createRosterRepo, type RosterRepo } from '../store/roster-repo.js';
 import { matchName, suggestionText } from '../workflow/names.js';
+import { boundOpenId } from '../workflow/lookup.js';
 
 export function registerChatCommand(program: Command): void {
   program
@@ -74,9 +75,9 @@ export function resolveIdentity(as: string, roster: Pick<RosterRepo, 'people'>):
     return { openId: `ou_local_${createHash('sha256').update(v).digest('hex').slice(0, 16)}`, label: `${v}（花名册为空，本地身份）` };
   }
   const same = people.filter((x) => x.name === v.normalize('NFKC'));
-  if (same.length === 1) return { openId: same[0]!.openId, label: `${same[0]!.name}（${same[0]!.role}）` };
+  if (same.length === 1) return { openId: boundOpenId(same[0]!), label: `${same[0]!.name}（${same[0]!.role}）` };
   if (same.length > 1) {
-    throw new UserError(`花名册中有 ${same.length} 人叫「${v}」：${same.map((x) => `${x.openId}（${x.role}）`).join('、')}。请用 --as <open_id> 指定。`);
+    throw new UserError(`花名册中有 ${same.length} 人叫「${v}」：${same.map((x) => `${x.openId ?? '未绑定'}（${x.role}）`).join('、')}。请用 --as <open_id> 指定。`);
   }
   const r = matchName(v, people.map((x) => ({ value: x, label: x.name, names: [x.name] })));
   const hint = r.kind === 'none' ? suggestionText(r.suggestions) : r.kind === 'ambiguous' ? suggestionText(r.options) : suggestionText([r.value.name]);

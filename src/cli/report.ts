@@ -13,7 +13,7 @@ import { digestCard } from '../workflow/digest/card.js';
 import { digestChart } from '../workflow/digest/charts.js';
 import { buildDigest, canReceiveDigest, DIGEST_AUDIENCE_MESSAGE } from '../workflow/digest/data.js';
 import { exportProgressXlsx } from '../workflow/digest/export.js';
-import { findPerson } from '../workflow/lookup.js';
+import { boundOpenId, findPerson } from '../workflow/lookup.js';
 import { loadPrincipal, type Principal } from '../workflow/permissions.js';
 import { slotOn } from '../workflow/schedule/daily-slots.js';
 import type { IsoDate } from '../workflow/types.js';
@@ -89,7 +89,8 @@ function dateOption(ctx: WorkflowContext, d: string | undefined): IsoDate {
 
 function leaderPrincipal(cli: CliContext, ctx: WorkflowContext, who: string): Principal {
   const person = findPerson(ctx.repos.roster, who);
-  const p = loadPrincipal(ctx.repos.roster, { openId: person.openId, name: person.name, isAdmin: cli.config.adminOpenIds.includes(person.openId) });
+  const openId = boundOpenId(person);
+  const p = loadPrincipal(ctx.repos.roster, { openId, name: person.name, isAdmin: cli.config.adminOpenIds.includes(openId) });
   if (!canReceiveDigest(p)) throw new UserError(`${person.name}（${person.role}）不接收日报：${DIGEST_AUDIENCE_MESSAGE}`, 'forbidden');
   return p;
 }

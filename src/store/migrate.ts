@@ -27,17 +27,29 @@ export function runMigrations(db: Db, dir = MIGRATIONS_DIR): number[] {
     db.prepare('SELECT version FROM schema_migrations').all().map((r) => (r as { version: number }).version),
   );
   const applied: number[] = [];
-  for (const m of listMigrations(dir)) {
-    if (done.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
-        Date.now(),
-      );
-    }).immediate();
-    applied.push(m.version);
+  const pending = listMigrations(dir).filter((m) => !done.has(m.version));
+  if (!pending.length) return applied;
+  // Foreign keys off while migrating (SQLite's own procedure for rebuilding a table: a DROP
+  // would otherwise cascade into the rows that reference it), checked before each commit.
+  // The pragma is a no-op inside a transaction, so it is set here, between them.
+  const fk = Number(db.prepare('PRAGMA foreign_keys').pluck().get());
+  db.exec('PRAGMA foreign_keys = OFF');
+  try {
+    for (const m of pending) {
+      db.transaction(() => {
+        db.exec(m.sql);
+        const broken = db.prepare('PRAGMA foreign_key_check').all();
+        if (broken.length) throw new Error(`migration ${m.name} leaves ${broken.length} broken foreign keys, e.g. ${JSON.stringify(broken[0])}`);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          m.version,
+          m.name,
+          Date.now(),
+        );
+      }).immediate();
+      applied.push(m.version);
+    }
+  } finally {
+    if (fk) db.exec('PRAGMA foreign_keys = ON');
   }
   return applied;
 }

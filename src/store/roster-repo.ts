@@ -26,9 +26,19 @@ interface VillageRow {
 interface PersonRow {
   id: number;
   name: string;
-  open_id: string;
+  open_id: string | null;
   role: Role;
   scope_id: number | null;
+  phone: string | null;
+  email: string | null;
+  lookup_status: 'not_found' | null;
+  lookup_at: number | null;
+}
+
+/** A person not yet bound to a Lark account, with the last resolve attempt. */
+export interface UnboundPerson extends Person {
+  lookupStatus: 'not_found' | null;
+  lookupAt: number | null;
 }
 
 const VILLAGE_SELECT = `
@@ -46,7 +56,8 @@ const toVillage = (r: VillageRow): Village => ({
   countyId: r.county_id,
   county: r.county,
 });
-const toPerson = (r: PersonRow): Person => ({ id: r.id, name: r.name, openId: r.open_id, role: r.role, scopeId: r.scope_id });
+const PERSON_COLS = `id, name, open_id, role, scope_id, phone, email, lookup_status, lookup_at`;
+const toPerson = (r: PersonRow): Person => ({ id: r.id, name: r.name, openId: r.open_id, phone: r.phone, email: r.email, role: r.role, scopeId: r.scope_id });
 const toRegion = (r: RegionRow): Region => ({ id: r.id, kind: r.kind, name: r.name, parentId: r.parent_id });
 
 export function createRosterRepo(db: Db) {
@@ -62,12 +73,24 @@ export function createRosterRepo(db: Db) {
     villages: db.prepare(`${VILLAGE_SELECT} ORDER BY c.name, t.name, v.name`),
     regionsVersion: db.prepare(`SELECT v FROM wf_regions_version`).pluck(),
     villageById: db.prepare(`${VILLAGE_SELECT} AND v.id = ?`),
-    personByOpenId: db.prepare(`SELECT * FROM wf_people WHERE open_id = ?`),
-    personById: db.prepare(`SELECT * FROM wf_people WHERE id = ?`),
-    people: db.prepare(`SELECT * FROM wf_people ORDER BY name, id`),
-    peopleRaw: db.prepare(`SELECT id, name, open_id, role, scope_id FROM wf_people`).raw(true),
-    insertPerson: db.prepare(`INSERT INTO wf_people (name, open_id, role, scope_id) VALUES (@name, @open_id, @role, @scope_id)`),
-    updatePerson: db.prepare(`UPDATE wf_people SET name = @name, role = @role, scope_id = @scope_id WHERE id = @id`),
+    personByOpenId: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE open_id = ?`),
+    personByPhone: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE phone = ?`),
+    personByEmail: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE email = ?`),
+    personById: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE id = ?`),
+    people: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people ORDER BY name, id`),
+    unbound: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE open_id IS NULL ORDER BY id`),
+    unboundCount: db.prepare(`SELECT COUNT(*) AS n FROM wf_people WHERE open_id IS NULL`).pluck(),
+    peopleRaw: db.prepare(`SELECT id, name, open_id, role, scope_id, phone, email FROM wf_people`).raw(true),
+    insertPerson: db.prepare(
+      `INSERT INTO wf_people (name, open_id, role, scope_id, phone, email) VALUES (@name, @open_id, @role, @scope_id, @phone, @email)`,
+    ),
+    // An import never clears a bound open_id: the roster may not carry it (people by phone), Lark gave it.
+    updatePerson: db.prepare(
+      `UPDATE wf_people SET name = @name, role = @role, scope_id = @scope_id, phone = @phone, email = @email,
+              open_id = COALESCE(@open_id, open_id) WHERE id = @id`,
+    ),
+    bind: db.prepare(`UPDATE wf_people SET open_id = @open_id, lookup_status = NULL, lookup_at = @at WHERE id = @id AND open_id IS NULL`),
+    lookupFailed: db.prepare(`UPDATE wf_people SET lookup_status = 'not_found', lookup_at = @at WHERE id = @id AND open_id IS NULL`),
     assignedVillageIds: db.prepare(`SELECT village_id FROM wf_assignments WHERE person_id = ? ORDER BY village_id`),
     assignees: db.prepare(`SELECT p.* FROM wf_assignments a JOIN wf_people p ON p.id = a.person_id WHERE a.village_id = ? ORDER BY p.name`),
     clearAssignments: db.prepare(`DELETE FROM wf_assignments WHERE person_id = ?`),
@@ -135,6 +158,29 @@ export function createRosterRepo(db: Db) {
       const r = s.personByOpenId.get(openId) as PersonRow | undefined;
       return r && toPerson(r);
     },
+    personByPhone(phone: string): Person | undefined {
+      const r = s.personByPhone.get(phone) as PersonRow | undefined;
+      return r && toPerson(r);
+    },
+    personByEmail(email: string): Person | undefined {
+      const r = s.personByEmail.get(email) as PersonRow | undefined;
+      return r && toPerson(r);
+    },
+    /** People known only by phone or email, oldest first, with the last resolve attempt. */
+    unbound(): UnboundPerson[] {
+      return (s.unbound.all() as PersonRow[]).map((r) => ({ ...toPerson(r), lookupStatus: r.lookup_status, lookupAt: r.lookup_at }));
+    },
+    unboundCount(): number {
+      return Number(s.unboundCount.get());
+    },
+    /** Gives an unbound person their open_id; false when they were bound meanwhile. */
+    bind(personId: number, openId: string, at: number): boolean {
+      return s.bind.run({ id: personId, open_id: openId, at }).changes > 0;
+    },
+    /** Records that Lark did not know this person's phone/email (or the app may not see them). */
+    markLookupFailed(personId: number, at: number): void {
+      s.lookupFailed.run({ id: personId, at });
+    },
     person(id: number): Person | undefined {
       const r = s.personById.get(id) as PersonRow | undefined;
       return r && toPerson(r);
@@ -144,13 +190,16 @@ export function createRosterRepo(db: Db) {
     },
     /** Everyone, in no particular order, read as raw rows (the reminder scan's roster: no sort, no row objects). */
     peopleUnordered(): Person[] {
-      return (s.peopleRaw.all() as [number, string, string, Person['role'], number | null][]).map(([id, name, openId, role, scopeId]) => ({ id, name, openId, role, scopeId }));
+      return (s.peopleRaw.all() as [number, string, string | null, Person['role'], number | null, string | null, string | null][]).map(
+        ([id, name, openId, role, scopeId, phone, email]) => ({ id, name, openId, role, scopeId, phone, email }),
+      );
     },
     insertPerson(p: Omit<Person, 'id'>): number {
-      return Number(s.insertPerson.run({ name: p.name, open_id: p.openId, role: p.role, scope_id: p.scopeId }).lastInsertRowid);
+      return Number(s.insertPerson.run({ name: p.name, open_id: p.openId, role: p.role, scope_id: p.scopeId, phone: p.phone, email: p.email }).lastInsertRowid);
     },
+    /** Name, role, scope, phone, email; open_id only when given (an import never unbinds anyone). */
     updatePerson(p: Person): void {
-      s.updatePerson.run({ id: p.id, name: p.name, role: p.role, scope_id: p.scopeId });
+      s.updatePerson.run({ id: p.id, name: p.name, role: p.role, scope_id: p.scopeId, phone: p.phone, email: p.email, open_id: p.openId });
     },
     assignedVillageIds(personId: number): number[] {
       return (s.assignedVillageIds.all(personId) as { village_id: number }[]).map((r) => r.village_id);

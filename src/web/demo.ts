@@ -115,7 +115,7 @@ export function seedDemo(ctx: WorkflowContext): void {
   for (const t of ctx.repos.talks.all()) {
     if (!t.due_date || t.due_date >= day || t.id % 2 === 0) continue;
     const interviewer = t.interviewer_ids[0] !== undefined ? roster.person(t.interviewer_ids[0]) : undefined;
-    if (!interviewer) continue;
+    if (!interviewer?.openId) continue;
     const principal = loadPrincipal(roster, { openId: interviewer.openId, isAdmin: false });
     recordTalk(ctx, t, { sourceId: `demo:talk:${t.id}`, principal, subject: t.subject, status: '已谈', date: t.due_date, ...(t.category === '选前谈话' ? { signed: true } : {}) });
   }

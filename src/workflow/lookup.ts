@@ -94,13 +94,19 @@ export function findStage(type: VillageType, text: string): StageTemplate {
   throw new UserError(`没有「${text}」这个阶段。${suggestionText(r.suggestions)}发送「进度 村名」可查看全部阶段。`, 'not_found');
 }
 
+/** The person's open_id, or a clear refusal for someone known only by phone/email (未绑定). */
+export function boundOpenId(p: Person): string {
+  if (p.openId) return p.openId;
+  throw new UserError(`${p.name} 尚未绑定飞书账号（花名册中只有手机号或邮箱）。TA 在飞书中给机器人发一条消息即可自动绑定；也可运行 npm run cli -- people --unbound 查看原因。`, 'not_found');
+}
+
 export function findPerson(roster: RosterRepo, text: string): Person {
   const people = roster.people();
   const count = new Map<string, number>();
   for (const x of people) count.set(x.name, (count.get(x.name) ?? 0) + 1);
   const r = matchName(
     text,
-    people.map((x) => ({ value: x, label: (count.get(x.name) ?? 0) > 1 ? `${x.name}(${x.openId})` : x.name, names: [x.name, x.openId] })),
+    people.map((x) => ({ value: x, label: (count.get(x.name) ?? 0) > 1 ? `${x.name}(${x.openId})` : x.name, names: x.openId ? [x.name, x.openId] : [x.name] })),
   );
   if (r.kind === 'found') return r.value;
   if (r.kind === 'ambiguous') throw new UserError(`「${text}」对应多人：${r.options.join('、')}，请用 open_id 指明。`);

@@ -32,11 +32,20 @@ export interface Village {
 export interface Person {
   id: number;
   name: string;
-  openId: string;
+  /** Lark open_id; null while the person is known only by phone or email (未绑定, issue 14). */
+  openId: string | null;
+  /** 11 digits (src/workflow/contacts.ts), or null. */
+  phone: string | null;
+  /** Lower case, or null. */
+  email: string | null;
   role: Role;
   /** County or township this person acts for; null = county-wide without a named county (admins). */
   scopeId: number | null;
 }
+
+/** A person who can be messaged: bound to a Lark account. */
+export type BoundPerson = Person & { openId: string };
+export const isBound = (p: Person): p is BoundPerson => p.openId !== null;
 
 /** A calendar date in the campaign time zone, `YYYY-MM-DD`. */
 export type IsoDate = string;

@@ -5,10 +5,10 @@ import { rosterResolver } from '../../src/handlers/actor.js';
 import type { Person } from '../../src/workflow/types.js';
 
 const people: Person[] = [
-  { id: 1, name: '张三', openId: 'ou_zhang_1', role: '干部', scopeId: 2 },
-  { id: 2, name: '李四', openId: 'ou_li_1', role: '领导', scopeId: 1 },
-  { id: 3, name: '李四', openId: 'ou_li_2', role: '工作组', scopeId: 2 },
-  { id: 4, name: '王办', openId: 'ou_admin', role: '管理员', scopeId: 1 },
+  { id: 1, name: '张三', openId: 'ou_zhang_1', role: '干部', scopeId: 2, phone: null, email: null },
+  { id: 2, name: '李四', openId: 'ou_li_1', role: '领导', scopeId: 1, phone: null, email: null },
+  { id: 3, name: '李四', openId: 'ou_li_2', role: '工作组', scopeId: 2, phone: null, email: null },
+  { id: 4, name: '王办', openId: 'ou_admin', role: '管理员', scopeId: 1, phone: null, email: null },
 ];
 const roster = { people: () => people, personByOpenId: (o: string) => people.find((p) => p.openId === o) };
 

@@ -91,7 +91,7 @@ function showTarget(ctx: WorkflowContext, deps: WorkflowDeps, p: Principal, targ
 export function renderVillage(ctx: WorkflowContext, p: Principal, village: Village, opts: { privateChat?: boolean } = {}) {
   const day = today(ctx);
   const privateChat = opts.privateChat ?? true;
-  const names = new Map(ctx.repos.roster.people().map((x) => [x.openId, x.name]));
+  const names = new Map(ctx.repos.roster.people().flatMap((x) => (x.openId ? [[x.openId, x.name] as const] : [])));
   let withheld = false;
   const talks = ctx.repos.talks
     .all()

@@ -33,6 +33,8 @@ export function digestRecipients(ctx: WorkflowContext, adminOpenIds: readonly st
   const admins = new Set(adminOpenIds);
   const out = new Map<string, Principal>();
   for (const p of ctx.repos.roster.people()) {
+    // The unbound cannot be sent a digest; the admin's digest lists them (issue 14).
+    if (p.openId === null) continue;
     const pr = loadPrincipal(ctx.repos.roster, { openId: p.openId, name: p.name, isAdmin: admins.has(p.openId) });
     if (canReceiveDigest(pr)) out.set(pr.openId, pr);
   }

@@ -84,7 +84,7 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
       const cur = roster.personByOpenId(p.openId);
       const after = { name: p.name, openId: p.openId, role: p.role, scopeId, villageIds: vids };
       if (!cur) {
-        const id = roster.insertPerson({ name: p.name, openId: p.openId, role: p.role, scopeId });
+        const id = roster.insertPerson({ name: p.name, openId: p.openId, phone: null, email: null, role: p.role, scopeId });
         roster.setAssignments(id, vids);
         counts.people.created++;
         log('import.person', `person:${id}`, null, after);
@@ -96,7 +96,7 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
         counts.people.unchanged++;
         continue;
       }
-      roster.updatePerson({ id: cur.id, name: p.name, openId: p.openId, role: p.role, scopeId });
+      roster.updatePerson({ id: cur.id, name: p.name, openId: p.openId, phone: cur.phone, email: cur.email, role: p.role, scopeId });
       roster.setAssignments(cur.id, vids);
       counts.people.updated++;
       log('import.person', `person:${cur.id}`, before, after);

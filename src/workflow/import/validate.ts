@@ -224,7 +224,7 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
   const peopleByName = new Map<string, string[]>();
   const addName = (name: string, openId: string) => peopleByName.set(canonicalName(name), [...(peopleByName.get(canonicalName(name)) ?? []), openId]);
   const imported = new Set(plan.people.map((p) => p.openId));
-  for (const p of db.roster.people()) if (!imported.has(p.openId)) addName(p.name, p.openId);
+  for (const p of db.roster.people()) if (p.openId && !imported.has(p.openId)) addName(p.name, p.openId);
   for (const p of plan.people) addName(p.name, p.openId);
 
   // Deadline overrides.

@@ -22,7 +22,8 @@ export interface ReminderPlannerDeps {
 export function leadersOf(people: readonly Person[]): Leaders {
   const byScope = new Map<number, Person[]>();
   for (const p of people) {
-    if (p.role !== '领导' || p.scopeId === null) continue;
+    // Only leaders who can be messaged: a township whose leaders are all unbound escalates to the county.
+    if (p.role !== '领导' || p.scopeId === null || p.openId === null) continue;
     let l = byScope.get(p.scopeId);
     if (!l) byScope.set(p.scopeId, (l = []));
     l.push(p);

@@ -1,5 +1,5 @@
 import { daysBetween } from '../dates.js';
-import type { IsoDate, Person } from '../types.js';
+import { isBound, type BoundPerson, type IsoDate, type Person } from '../types.js';
 import type { OpenItem } from './open-items.js';
 
 /** > 0 overdue by that many days, 0 due today, < 0 due in that many days. */
@@ -35,7 +35,7 @@ export interface ReminderItem {
 
 export interface PlannedMessage {
   kind: 'reminder' | 'escalation';
-  to: Person;
+  to: BoundPerson;
   items: ReminderItem[];
 }
 
@@ -51,7 +51,10 @@ export type SnoozeLookup = (openId: string, itemKey: string) => IsoDate | undefi
 export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders: Leaders, snoozed: SnoozeLookup): PlannedMessage[] {
   const reminders = new Map<number, PlannedMessage>();
   const escalations = new Map<number, PlannedMessage>();
+  // The unbound (known by phone only, issue 14) cannot be messaged; the admin sees them listed
+  // (digest, `people --unbound`) and they are reminded from the first slot after they are bound.
   const add = (map: Map<number, PlannedMessage>, kind: PlannedMessage['kind'], to: Person, item: ReminderItem) => {
+    if (!isBound(to)) return;
     let m = map.get(to.id);
     if (!m) map.set(to.id, (m = { kind, to, items: [] }));
     m.items.push(item);
@@ -78,7 +81,7 @@ export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders
     };
     if (remind) {
       for (const p of it.assignees) {
-        const until = snoozed(p.openId, it.key);
+        const until = p.openId === null ? undefined : snoozed(p.openId, it.key);
         if (until && until > day) continue;
         add(reminders, 'reminder', p, base);
       }

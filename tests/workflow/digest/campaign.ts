@@ -63,7 +63,7 @@ export function digestWorld(): DigestWorld {
     stage(township, name, stageName, status = '已完成', date) {
       const v = village(township, name);
       const cadre = cadreOf(v);
-      return recordStage(ctx, { sourceId: `t${seq++}`, actor: cadre.openId, actorName: cadre.name, village: v, stage: findStage(v.type, stageName), status, date }).summary;
+      return recordStage(ctx, { sourceId: `t${seq++}`, actor: cadre.openId!, actorName: cadre.name, village: v, stage: findStage(v.type, stageName), status, date }).summary;
     },
     close: () => db.close(),
   };
@@ -73,7 +73,7 @@ export function digestWorld(): DigestWorld {
 export function holdTalk(w: DigestWorld, subject: string, signed = true): void {
   const talk = w.repos.talks.all().find((t) => t.subject === subject)!;
   const interviewer = w.repos.roster.person(talk.interviewer_ids[0]!)!;
-  recordTalk(w.ctx, talk, { sourceId: `talk${seq++}`, principal: w.principal(interviewer.openId), subject, status: '已谈', signed });
+  recordTalk(w.ctx, talk, { sourceId: `talk${seq++}`, principal: w.principal(interviewer.openId!), subject, status: '已谈', signed });
 }
 
 export function addRisk(w: DigestWorld, township: string, name: string, category: string, description: string, severity?: '一般' | '较重' | '严重'): number {

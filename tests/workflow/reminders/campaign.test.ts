@@ -79,11 +79,11 @@ describe('reminders over a simulated 40-day campaign', () => {
         const snoozed = snoozes.some((s) => s.openId === p.openId && s.key === key && s.from <= day && day < s.until);
         if (due && !snoozed) keys.push(key);
       }
-      if (keys.length) expected.set(p.openId, keys.sort());
+      if (keys.length) expected.set(p.openId!, keys.sort());
     }
     const escalations = new Map<string, string[]>();
     for (const [townshipId, keys] of late2) {
-      for (const l of people.filter((p) => p.role === '领导' && p.scopeId === townshipId)) escalations.set(l.openId, [...keys].sort());
+      for (const l of people.filter((p) => p.role === '领导' && p.scopeId === townshipId)) escalations.set(l.openId!, [...keys].sort());
     }
     return { expected, escalations };
   }
@@ -103,7 +103,7 @@ describe('reminders over a simulated 40-day campaign', () => {
       if (!next) return;
       const cadre = t.rt.workflow.repos.roster.assignees(v.id)[0]!;
       try {
-        recordStage(ctx(), { sourceId: `sim:${day}:${v.id}`, actor: cadre.openId, actorName: cadre.name, village: v, stage: next, status: '已完成', date: day });
+        recordStage(ctx(), { sourceId: `sim:${day}:${v.id}`, actor: cadre.openId!, actorName: cadre.name, village: v, stage: next, status: '已完成', date: day });
         completed.set(`stage:${v.id}:${next.key}`, day);
       } catch {
         // a stage this village's template does not allow yet: skipped, as a cadre would

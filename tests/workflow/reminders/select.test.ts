@@ -3,7 +3,7 @@ import type { OpenItem } from '../../../src/workflow/reminders/open-items.js';
 import { selectMessages, type Leaders } from '../../../src/workflow/reminders/select.js';
 import type { Person } from '../../../src/workflow/types.js';
 
-const person = (id: number, role: Person['role'] = '干部', scopeId: number | null = 10): Person => ({ id, name: `人${id}`, openId: `ou_${id}`, role, scopeId });
+const person = (id: number, role: Person['role'] = '干部', scopeId: number | null = 10): Person => ({ id, name: `人${id}`, openId: `ou_${id}`, phone: null, email: null, role, scopeId });
 const cadre = person(1);
 const cadre2 = person(2);
 const townLeader = person(3, '领导', 10);
