@@ -29,7 +29,7 @@ export function registerReportCommands(program: Command): void {
   const report = program.command('report').description('进度报表');
   report
     .command('export')
-    .description('导出进度表 (.xlsx)：进度总表、逾期清单、谈话、问题清单、班子结构、乡镇排名')
+    .description('导出可打印的进度表 (.xlsx)：汇总、进度一览（村×阶段）、逾期清单、乡镇排名、谈话、问题清单、班子结构、进度总表；A4 横向、每表一页宽')
     .argument('<file>', '输出文件，如 进度.xlsx')
     .option('--leader <open_id|name>', '按该领导的范围导出（默认：全部）')
     .option('--date <YYYY-MM-DD>', '统计日期（默认今天）')

@@ -7,7 +7,7 @@ import { today } from '../../workflow/context.js';
 import { overdueCard } from '../../workflow/digest/card.js';
 import { buildDigest, canReceiveDigest, DIGEST_AUDIENCE_MESSAGE, digestScope, type DigestScope, type MissedReminder } from '../../workflow/digest/data.js';
 import { composeDigest } from '../../workflow/digest/deliver.js';
-import { exportProgressXlsx } from '../../workflow/digest/export.js';
+import { exportFileName, exportProgressXlsx } from '../../workflow/digest/export.js';
 import { matchTownship } from '../../workflow/lookup.js';
 import { suggestionText } from '../../workflow/names.js';
 import { deny, type Principal } from '../../workflow/permissions.js';
@@ -85,16 +85,13 @@ export function overdueCommand(deps: DigestCommandDeps): CommandHandler {
   };
 }
 
-/** Characters not allowed in file names on the usual systems. */
-const safeName = (s: string) => s.replace(/[\\/:*?"<>|\s]+/g, '_');
-
 export function exportCommand(deps: DigestCommandDeps): CommandHandler {
   return async (c) => {
     const { p, scope } = digestPrincipal(deps, c, '导出');
     const ctx = contextFor(deps.workflow, c.clock);
     const day = today(ctx);
     const bytes = await exportProgressXlsx(ctx, p, day);
-    const name = `换届进度_${safeName(scope.name)}_${day}.xlsx`;
+    const name = exportFileName(scope, day);
     const uploader = deps.uploader();
     const fileKey = uploader === noUploads ? null : await uploader.file(name, bytes, 'xls');
     if (fileKey) {
