@@ -8,6 +8,7 @@ import { loadPrincipal } from '../../src/workflow/permissions.js';
 import { dashboardLink } from '../../src/web/dashboard-token.js';
 import { seedCampaign } from '../helpers/roster.js';
 import { startTestRuntime, type TestEnv } from '../helpers/test-runtime.js';
+import { consoleLinkToken } from './console-session.js';
 import { alterPayload, DASHBOARD_SECRET, distinctCampaign, expectedCompletion, WEB_NOW } from './fixtures.js';
 
 /**
@@ -72,6 +73,21 @@ describe.skipIf(!HAVE_CHROMIUM)('web pages in chromium (390 px wide)', () => {
 
   it('console: a policy question is answered with its 依据; a check-in by command and one by the reminder card show in 进度', async () => {
     const ctx = await phone();
+    // Real data is imported: the console is locked (issue 14) until a one-time link is opened.
+    // (its own tab: the deliberate 401 shows in the browser's console, which the main tab checks stays clean)
+    const signin = await ctx.newPage();
+    const locked = await signin.goto(`${base}/console?as=${cadre.openId}`);
+    expect(locked?.status()).toBe(401);
+    expect(await signin.locator('body').textContent()).toContain('npm run cli -- console link');
+    for (const p of campaign.people) expect(await signin.locator('body').textContent()).not.toContain(p.name);
+    await signin.screenshot({ path: join(ARTIFACTS, 'console-locked.png') });
+    await signin.goto(`${base}/console/login?t=${consoleLinkToken(t.rt.db, t.rt.clock.now())}`);
+    // The sign-in page moves on to /console by itself, and the Strict cookie goes with it.
+    await signin.waitForURL(`${base}/console`);
+    await signin.locator('#person option').first().waitFor({ state: 'attached' });
+    const [cookie] = await ctx.cookies(base + '/console');
+    expect(cookie).toMatchObject({ name: 'hj_console', path: '/console', httpOnly: true, sameSite: 'Strict', secure: false });
+    await signin.close();
     const page = await ctx.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('console', (m) => {

@@ -10,6 +10,7 @@ import { seedCampaign } from '../helpers/roster.js';
 import { startTestRuntime, type TestEnv } from '../helpers/test-runtime.js';
 import { onPostgres } from '../helpers/store.js';
 import { demoSchema } from '../../src/web/demo.js';
+import { signedInInject } from './console-session.js';
 import { alterPayload, DASHBOARD_SECRET, distinctCampaign, expectedCompletion, townshipId, villagesOf, WEB_NOW } from './fixtures.js';
 
 type Msg = { id: number | string; kind: string; html: string; text: string };
@@ -46,17 +47,19 @@ describe('console routes', () => {
     fake = await FakeLark.start();
     t = await startTestRuntime({ fake, env: { LARK_BOT_OPEN_ID: fake.botOpenId, CONSOLE_ENABLED: 'true' } });
     seedCampaign(t.rt.db, distinctCampaign());
-    const page = await t.app.inject('/console');
+    // Real data: the console needs a sign-in (issue 14).
+    const inject = await signedInInject(t.app, t.rt.db, t.rt.clock.now());
+    const page = await inject('/console');
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('在线模式下开启了试用页面');
     expect(t.logs.some((l) => l.includes('"level":40') && l.includes('CONSOLE_ENABLED=true'))).toBe(true);
     // 已完成 answers the person by open_id; from the console that message stays local.
-    const r = await t.app.inject({ method: 'POST', url: '/console/api/press', payload: { openId: 'ou_cadre_t0_v0', value: { action: 'reminder_done', item: 'stage:1:audit' } } });
+    const r = await inject({ method: 'POST', url: '/console/api/press', payload: { openId: 'ou_cadre_t0_v0', value: { action: 'reminder_done', item: 'stage:1:audit' } } });
     expect(r.statusCode).toBe(200);
     await t.rt.idle();
     expect(t.rt.repos.outbox.listSince(0).every((o) => o.receive_id.startsWith('local:') && o.status === 'offline')).toBe(true);
     // A typed message still works: its replies go to the local chat, never to Lark.
-    const s = await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_cadre_t0_v0', text: '帮助' } });
+    const s = await inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_cadre_t0_v0', text: '帮助' } });
     expect((s.json() as Sent).messages.length).toBeGreaterThan(0);
     await t.rt.idle();
     expect(fake.sent).toEqual([]);
@@ -66,35 +69,37 @@ describe('console routes', () => {
     t = await startTestRuntime({ clock: new ManualClock(WEB_NOW) });
     const campaign = distinctCampaign();
     seedCampaign(t.rt.db, campaign);
+    // Real data: the console needs a sign-in (issue 14).
+    const inject = await signedInInject(t.app, t.rt.db, t.rt.clock.now());
     const cadre = campaign.ids.cadres[0]![0]!;
 
-    const state = (await t.app.inject('/console/api/state')).json() as { demo: boolean; people: { openId: string; name: string; role: string | null; leader: boolean }[]; last: number };
+    const state = (await inject('/console/api/state')).json() as { demo: boolean; people: { openId: string; name: string; role: string | null; leader: boolean }[]; last: number };
     expect(state.demo).toBe(false);
     expect(state.people.map((p) => p.openId).sort()).toEqual([...campaign.people.map((p) => p.openId), 'ou_local_console'].sort());
     expect(state.people.find((p) => p.openId === campaign.ids.townshipLeaders[0])!.leader).toBe(true);
     expect(state.people.find((p) => p.openId === cadre)!.leader).toBe(false);
 
     // A command: the reply is a card rendered as HTML, plus its text.
-    const sent = (await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId: cadre, text: '进度 城西村', after: state.last } })).json() as Sent;
+    const sent = (await inject({ method: 'POST', url: '/console/api/send', payload: { openId: cadre, text: '进度 城西村', after: state.last } })).json() as Sent;
     expect(sent.messages).toHaveLength(1);
     expect(sent.messages[0]!.kind).toBe('interactive');
     expect(sent.messages[0]!.html).toMatch(/^<div class="card">/);
     expect(sent.messages[0]!.text).toContain('城西村');
     expect(sent.last).toBeGreaterThan(state.last);
     // Nothing new after `last`.
-    expect(((await t.app.inject(`/console/api/messages?openId=${cadre}&after=${sent.last}`)).json() as Sent).messages).toEqual([]);
+    expect(((await inject(`/console/api/messages?openId=${cadre}&after=${sent.last}`)).json() as Sent).messages).toEqual([]);
     // Other people's sessions are not shown.
-    expect(((await t.app.inject(`/console/api/messages?openId=${campaign.ids.cadres[0]![1]}&after=0`)).json() as Sent).messages).toEqual([]);
+    expect(((await inject(`/console/api/messages?openId=${campaign.ids.cadres[0]![1]}&after=0`)).json() as Sent).messages).toEqual([]);
 
     // The reminder preview has working buttons: 延后 answers with a toast, 已完成 with the check-in form.
-    const rem = (await t.app.inject(`/console/api/reminders?openId=${cadre}`)).json() as { messages: Msg[] };
+    const rem = (await inject(`/console/api/reminders?openId=${cadre}`)).json() as { messages: Msg[] };
     expect(rem.messages).toHaveLength(1);
     const actions = [...rem.messages[0]!.html.matchAll(/data-action="([^"]+)"/g)].map((m) => JSON.parse(m[1]!.replace(/&quot;/g, '"')) as Record<string, unknown>);
     const snooze = actions.find((a) => a.action === 'reminder_snooze' && a.days === 1 && String(a.item).endsWith(':survey'))!;
     const done = actions.find((a) => a.action === 'reminder_done' && String(a.item).endsWith(':audit'))!;
-    const sn = (await t.app.inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: snooze, after: sent.last } })).json() as Sent & { toast: { type: string; content: string } };
+    const sn = (await inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: snooze, after: sent.last } })).json() as Sent & { toast: { type: string; content: string } };
     expect(sn.toast).toEqual({ type: 'success', content: expect.stringContaining('已延后') });
-    const pressed = (await t.app.inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: done, after: sn.last } })).json() as Sent & { toast: { content: string } };
+    const pressed = (await inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: done, after: sn.last } })).json() as Sent & { toast: { content: string } };
     expect(pressed.toast.content).toContain('登记表单');
     const form = pressed.messages.find((m) => m.html.includes('data-form="checkin_form"'))!;
     expect(form).toBeDefined();
@@ -103,10 +108,10 @@ describe('console routes', () => {
     const submit = JSON.parse(/data-action="([^"]+)" data-submit="1"/.exec(form.html)![1]!.replace(/&quot;/g, '"')) as Record<string, unknown>;
 
     // A form submit without a required field is refused by the handler, with nothing recorded.
-    const incomplete = (await t.app.inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: submit, formValue: { village: String(village), stage: 'audit' }, after: pressed.last } })).json() as { toast: { type: string } };
+    const incomplete = (await inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: submit, formValue: { village: String(village), stage: 'audit' }, after: pressed.last } })).json() as { toast: { type: string } };
     expect(incomplete.toast.type).toBe('error');
     const submitted = (
-      await t.app.inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: submit, formValue: { village: String(village), stage: 'audit', status: '已完成', date: '2026-11-19 +0800' }, after: pressed.last } })
+      await inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: submit, formValue: { village: String(village), stage: 'audit', status: '已完成', date: '2026-11-19 +0800' }, after: pressed.last } })
     ).json() as Sent & { toast: { type: string; content: string } };
     expect(submitted.toast).toEqual({ type: 'success', content: '已登记' });
     expect(submitted.messages.map((m) => m.text).join('\n')).toContain('已登记');
@@ -120,18 +125,22 @@ describe('console routes', () => {
   it('refuses unknown people and bad input', async () => {
     t = await startTestRuntime();
     seedCampaign(t.rt.db, distinctCampaign());
-    expect((await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_nobody', text: '帮助' } })).statusCode).toBe(404);
-    expect((await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_cadre_t0_v0', text: '   ' } })).statusCode).toBe(400);
-    expect((await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_cadre_t0_v0', text: 'x'.repeat(2001) } })).statusCode).toBe(400);
-    expect((await t.app.inject({ method: 'POST', url: '/console/api/press', payload: { openId: 'ou_cadre_t0_v0', value: { no: 'action' } } })).statusCode).toBe(400);
-    expect((await t.app.inject('/console/api/dashboard-link?openId=ou_cadre_t0_v0')).statusCode).toBe(403);
+    // Real data: the console needs a sign-in (issue 14).
+    const inject = await signedInInject(t.app, t.rt.db, t.rt.clock.now());
+    expect((await inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_nobody', text: '帮助' } })).statusCode).toBe(404);
+    expect((await inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_cadre_t0_v0', text: '   ' } })).statusCode).toBe(400);
+    expect((await inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_cadre_t0_v0', text: 'x'.repeat(2001) } })).statusCode).toBe(400);
+    expect((await inject({ method: 'POST', url: '/console/api/press', payload: { openId: 'ou_cadre_t0_v0', value: { no: 'action' } } })).statusCode).toBe(400);
+    expect((await inject('/console/api/dashboard-link?openId=ou_cadre_t0_v0')).statusCode).toBe(403);
   });
 
   it('escapes what people type (the question comes back in the answer card)', async () => {
     t = await startTestRuntime({ ingest: true });
     seedCampaign(t.rt.db, distinctCampaign());
+    // Real data: the console needs a sign-in (issue 14).
+    const inject = await signedInInject(t.app, t.rt.db, t.rt.clock.now());
     const evil = '<img src=x onerror=alert(1)><script>alert(2)</script>"\'选民名单要提前多少天公布？';
-    const r = (await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_cadre_t0_v0', text: evil } })).json() as Sent;
+    const r = (await inject({ method: 'POST', url: '/console/api/send', payload: { openId: 'ou_cadre_t0_v0', text: evil } })).json() as Sent;
     const html = r.messages.map((m) => m.html).join('');
     expect(html).toContain('选民名单要提前多少天公布');
     expect(html).not.toMatch(/<img|<script/i);
@@ -165,7 +174,10 @@ describe('console routes', () => {
     expect((d.json() as { demo: boolean; scope: { county: string } }).demo).toBe(true);
     // Once a roster is imported, the console switches to it.
     seedCampaign(t.rt.db, distinctCampaign());
-    expect(((await t.app.inject('/console/api/state')).json() as { demo: boolean }).demo).toBe(false);
+    // Real data now: the console asks for a sign-in (issue 14), then shows it.
+    expect((await t.app.inject('/console/api/state')).statusCode).toBe(401);
+    const signed = await signedInInject(t.app, t.rt.db, t.rt.clock.now());
+    expect(((await signed('/console/api/state')).json() as { demo: boolean }).demo).toBe(false);
     // A demo link stays a demo link: it shows the demo database, marked as such, never the real one.
     const again = (await t.app.inject(link.url.replace('/dashboard?', '/dashboard/api/data?'))).json() as { demo: boolean; scope: { county: string } };
     expect(again).toMatchObject({ demo: true, scope: { county: '演示县' } });
@@ -181,13 +193,14 @@ describe('dashboard routes', () => {
   async function setup(env: Record<string, string> = { DASHBOARD_SECRET }) {
     t = await startTestRuntime({ clock: new ManualClock(WEB_NOW), env });
     seedCampaign(t.rt.db, campaign);
+    const inject = await signedInInject(t.app, t.rt.db, t.rt.clock.now());
     // Some progress in both townships, so both have named villages to leak.
     for (const [openId, text] of [
       [campaign.ids.cadres[0]![0]!, '完成 城西村 审计'],
       [campaign.ids.cadres[1]![0]!, '完成 二城西村 审计'],
       [campaign.ids.cadres[1]![1]!, '完成 二城东村 审计'],
     ] as const) {
-      await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId, text } });
+      await inject({ method: 'POST', url: '/console/api/send', payload: { openId, text } });
     }
     expect(t.rt.db.prepare(`SELECT COUNT(*) AS n FROM wf_stage_progress WHERE status = '已完成'`).get()).toEqual({ n: 3 });
   }
