@@ -31,8 +31,29 @@ export interface MessageRequest {
   answeredWith: number;
 }
 
+/** One call to the contact API (batch_get_id or users/:id), as the fake saw it. */
+export interface ContactCall {
+  api: 'batch_get_id' | 'user';
+  at: number;
+  mobiles: string[];
+  emails: string[];
+  userId?: string;
+  answeredWith: number;
+}
+
+/** A user of the fake tenant: how batch_get_id and users/:id know them. */
+export interface FakeUser {
+  openId: string;
+  mobile?: string;
+  email?: string;
+  /** Outside the app's visibility (可用范围/通讯录权限范围): batch_get_id answers without user_id. */
+  hidden?: boolean;
+}
+
 export interface FakeLarkOptions {
   botOpenId?: string;
+  /** batch_get_id calls allowed per second (arrivals in any 1 s); beyond it 429 + x-ogw-ratelimit-reset (default 50). */
+  contactRatePerSecond?: number;
   /** Called for every message request after the queued faults are used up; return a fault to inject one. */
   chaos?: (req: { uuid: string | undefined; n: number }) => Fault | undefined;
 }
@@ -46,6 +67,14 @@ export class FakeLark {
   failUploads = false;
   tokenRequests = 0;
   url = '';
+  /** The tenant's users, by open_id (tests add them with addUsers). */
+  readonly users = new Map<string, FakeUser>();
+  readonly contactCalls: ContactCall[] = [];
+  /** The app's contact scopes: contact:user.id:readonly (batch_get_id), phone and email (fields of users/:id). */
+  contactScopes = { userId: true, phone: true, email: true };
+  private readonly contactFaults: Fault[] = [];
+  private readonly byMobile = new Map<string, FakeUser>();
+  private readonly byEmail = new Map<string, FakeUser>();
   private readonly faults: Fault[] = [];
   private readonly byUuid = new Map<string, SentMessage>();
   private app: FastifyInstance;
@@ -68,6 +97,31 @@ export class FakeLark {
   /** Queue faults answered to the next message requests, in order. */
   failNext(...faults: Fault[]): void {
     this.faults.push(...faults);
+  }
+
+  /** Adds users to the tenant directory (phone as 11 digits or +86…, email any case). */
+  addUsers(...users: FakeUser[]): void {
+    for (const u of users) {
+      this.users.set(u.openId, u);
+      if (u.mobile) this.byMobile.set(u.mobile.replace(/^\+86/, ''), u);
+      if (u.email) this.byEmail.set(u.email.toLowerCase(), u);
+    }
+  }
+
+  /** Queue faults answered to the next contact API requests (batch_get_id, users/:id), in order. */
+  failContactsNext(...faults: Fault[]): void {
+    this.contactFaults.push(...faults);
+  }
+
+  /** The most batch_get_id calls that arrived within any one second (answered or refused). */
+  maxContactCallsPerSecond(): number {
+    const at = this.contactCalls.filter((c) => c.api === 'batch_get_id').map((c) => c.at);
+    let best = 0;
+    for (let i = 0, j = 0; i < at.length; i++) {
+      while (at[i]! - at[j]! >= 1000) j++;
+      best = Math.max(best, i - j + 1);
+    }
+    return best;
   }
 
   /** Messages delivered to a receiver (by receive_id, or the chat of a reply). */
@@ -105,6 +159,25 @@ export class FakeLark {
       const id = (req.params as { id: string }).id;
       return this.message(req, reply, { receive_id_type: undefined, receive_id: undefined, reply_to: id, ...b });
     });
+    app.post('/open-apis/contact/v3/users/batch_get_id', async (req, reply) => this.batchGetId(req, reply));
+    app.get('/open-apis/contact/v3/users/:id', async (req, reply) => {
+      const id = (req.params as { id: string }).id;
+      const rec: ContactCall = { api: 'user', at: Date.now(), mobiles: [], emails: [], userId: id, answeredWith: 200 };
+      this.contactCalls.push(rec);
+      const fault = this.contactFaults.shift();
+      if (fault) return this.answerFault(reply, rec, fault);
+      if (!this.authorized(req)) return this.refuse(reply, rec, 401, { code: 99991663, msg: 'invalid token' });
+      if ((req.query as { user_id_type?: string }).user_id_type !== 'open_id') return this.refuse(reply, rec, 400, { code: 99992402, msg: 'field validation failed' });
+      const u = this.users.get(id);
+      if (!u || u.hidden) return this.refuse(reply, rec, 400, { code: 41050, msg: 'no user authority error' });
+      // Lark leaves out the fields whose scope the app lacks.
+      const user = {
+        open_id: u.openId,
+        ...(this.contactScopes.phone && u.mobile ? { mobile: u.mobile.startsWith('+') ? u.mobile : `+86${u.mobile}` } : {}),
+        ...(this.contactScopes.email && u.email ? { email: u.email } : {}),
+      };
+      return { code: 0, msg: 'success', data: { user } };
+    });
     app.post('/open-apis/im/v1/images', async (req, reply) => {
       if (!this.authorized(req)) return reply.code(401).send({ code: 99991663, msg: 'invalid token' });
       if (this.failUploads) return reply.code(500).send({ code: 1, msg: 'upload failed' });
@@ -117,6 +190,51 @@ export class FakeLark {
       this.files.push({ bytes: (req.body as Buffer)?.length ?? 0 });
       return { code: 0, msg: 'success', data: { file_key: `file_v3_fake_${this.files.length}` } };
     });
+  }
+
+  /**
+   * batch_get_id: one entry per mobile and email asked; user_id only for users the
+   * app may see. Lark's frequency control: beyond the per-second limit, 429 with
+   * {code: 99991400} and x-ogw-ratelimit-reset.
+   */
+  private async batchGetId(req: FastifyRequest, reply: import('fastify').FastifyReply) {
+    const b = (req.body ?? {}) as { mobiles?: string[]; emails?: string[]; include_resigned?: boolean };
+    const now = Date.now();
+    const rec: ContactCall = { api: 'batch_get_id', at: now, mobiles: b.mobiles ?? [], emails: b.emails ?? [], answeredWith: 200 };
+    const limit = this.opts.contactRatePerSecond ?? 50;
+    const recent = this.contactCalls.filter((c) => c.api === 'batch_get_id' && c.answeredWith === 200 && now - c.at < 1000).length;
+    this.contactCalls.push(rec);
+    const fault = this.contactFaults.shift();
+    if (fault) return this.answerFault(reply, rec, fault);
+    if (recent >= limit) {
+      reply.header('x-ogw-ratelimit-limit', String(limit)).header('x-ogw-ratelimit-reset', '1');
+      return this.refuse(reply, rec, 429, { code: 99991400, msg: 'request trigger frequency limit' });
+    }
+    if (!this.authorized(req)) return this.refuse(reply, rec, 401, { code: 99991663, msg: 'invalid token' });
+    if (!this.contactScopes.userId) {
+      return this.refuse(reply, rec, 400, { code: 99991672, msg: 'Access denied. One of the following scopes is required: [contact:user.id:readonly]' });
+    }
+    if ((req.query as { user_id_type?: string }).user_id_type !== 'open_id') return this.refuse(reply, rec, 400, { code: 99992402, msg: 'field validation failed' });
+    if (rec.mobiles.length > 50 || rec.emails.length > 50 || (!rec.mobiles.length && !rec.emails.length)) {
+      return this.refuse(reply, rec, 400, { code: 99992402, msg: 'field validation failed' });
+    }
+    const visible = (u: FakeUser | undefined) => (u && !u.hidden ? { user_id: u.openId, status: { is_frozen: false, is_resigned: false, is_activated: true } } : {});
+    const user_list = [
+      ...rec.mobiles.map((m) => ({ mobile: m, ...visible(this.byMobile.get(m.replace(/^\+86/, ''))) })),
+      ...rec.emails.map((e) => ({ email: e, ...visible(this.byEmail.get(e.toLowerCase())) })),
+    ];
+    return { code: 0, msg: 'success', data: { user_list } };
+  }
+
+  private async answerFault(reply: import('fastify').FastifyReply, rec: { answeredWith: number }, fault: Fault) {
+    if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    for (const [k, v] of Object.entries(fault.headers ?? {})) reply.header(k, v);
+    return this.refuse(reply, rec, fault.status, fault.body ?? {});
+  }
+
+  private refuse(reply: import('fastify').FastifyReply, rec: { answeredWith: number }, status: number, body: unknown) {
+    rec.answeredWith = status;
+    return reply.code(status).send(body);
   }
 
   private authorized(req: FastifyRequest): boolean {

@@ -85,12 +85,12 @@ export function matrixSheet(
   });
   const lead: Column[] = [
     { header: '序号', width: 5, align: 'center' },
-    ...(opts.withCounty ? [{ header: '县(市、区)', width: 9 }] : []),
-    { header: '乡镇', width: 9 },
+    ...(opts.withCounty ? [{ header: '县(市、区)', width: 9.5 }] : []),
+    { header: '乡镇', width: 9.5 },
     { header: '村(社区)', width: 11 },
     { header: '选举日', width: 6.5, align: 'center' },
   ];
-  const cols: Column[] = [...lead, ...stages.map((s): Column => ({ header: s.name, width: 9, align: 'center' })), { header: '已完成', width: 6, align: 'center' }, { header: '逾期', width: 5, align: 'center' }];
+  const cols: Column[] = [...lead, ...stages.map((s): Column => ({ header: s.name, width: 8.75, align: 'center' })), { header: '已完成', width: 6, align: 'center' }, { header: '逾期', width: 5, align: 'center' }];
   const first = lead.length;
   const pct = total ? ((done / total) * 100).toFixed(1) : '0.0';
   const { ws } = tableSheet(wb, '进度一览', { ...head, notes: [MATRIX_LEGEND, ...(head.notes ?? [])] }, cols, rows, {

@@ -27,7 +27,7 @@ export interface SheetHead {
 
 export interface Column {
   header: string;
-  /** Excel width units (≈ one Latin character; a Chinese character takes about two). */
+  /** Excel width units (≈ one Latin character; a Chinese character takes about two). Never exactly 9: ExcelJS takes 9 for its default and drops it. */
   width: number;
   numFmt?: string;
   align?: 'left' | 'center' | 'right';

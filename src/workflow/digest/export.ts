@@ -116,7 +116,7 @@ export async function exportProgressXlsx(ctx: WorkflowContext, leader: Principal
       { header: '截止日期', width: 11, numFmt: DATE_FMT },
       { header: '状态', width: 6, align: 'center' },
       { header: '谈话日期', width: 11, numFmt: DATE_FMT },
-      { header: '纪律承诺书', width: 9, align: 'center' },
+      { header: '纪律承诺书', width: 9.5, align: 'center' },
       { header: '逾期天数', width: 7, align: 'center' },
     ],
     talks.map((t, i) =>
@@ -146,7 +146,7 @@ export async function exportProgressXlsx(ctx: WorkflowContext, leader: Principal
       ...countyCol,
       { header: '乡镇', width: 10 },
       { header: '村(社区)', width: 11 },
-      { header: '类别', width: 9 },
+      { header: '类别', width: 9.5 },
       { header: '程度', width: 5, align: 'center' },
       { header: '四必查', width: 6, align: 'center' },
       { header: '必查情形', width: 14, wrap: true },
@@ -204,7 +204,7 @@ function rankingNotes(scope: DigestScope): string[] {
 function summarySheet(wb: ExcelJS.Workbook, d: DigestData, head: SheetHead): void {
   // Nine columns: the stage table's; the key figures use 项目 | 数值 (B:C) | 说明 (D:I).
   const ws = wb.addWorksheet('汇总');
-  ws.columns = [20, 9, 9, 9, 8, 8, 8, 8, 10].map((width) => ({ width }));
+  ws.columns = [20, 9.5, 9.5, 9.5, 8, 8, 8, 8, 10].map((width) => ({ width }));
   titleBlock(ws, head, 9);
   const font = { name: '宋体', size: 10 };
   const put = (r: number, c: number, v: unknown, o: { bold?: boolean; fmt?: string; align?: 'left' | 'center' | 'right'; fill?: boolean } = {}) => {
@@ -325,8 +325,8 @@ function rankingSheet(wb: ExcelJS.Workbook, facts: ScopeFacts, head: SheetHead):
       { header: '已完成', width: 8, align: 'center' },
       { header: '应完成', width: 8, align: 'center' },
       { header: '完成率', width: 8, numFmt: PCT_FMT },
-      { header: '到期应完成', width: 9, align: 'center' },
-      { header: '按时完成率', width: 9, numFmt: PCT_FMT },
+      { header: '到期应完成', width: 9.5, align: 'center' },
+      { header: '按时完成率', width: 9.5, numFmt: PCT_FMT },
       { header: '逾期项', width: 7, align: 'center' },
       { header: '昨日完成', width: 8, align: 'center' },
     ],
@@ -436,7 +436,7 @@ function progressDetailSheet(
     '进度总表',
     head,
     [
-      { header: '县', width: 9 },
+      { header: '县', width: 9.5 },
       { header: '乡镇', width: 10 },
       { header: '村社区', width: 11 },
       { header: '类型', width: 5, align: 'center' },
@@ -447,7 +447,7 @@ function progressDetailSheet(
       { header: '截止日期', width: 11, numFmt: DATE_FMT },
       { header: '完成日期', width: 11, numFmt: DATE_FMT },
       { header: '逾期天数', width: 7, align: 'center' },
-      { header: '登记人', width: 9 },
+      { header: '登记人', width: 9.5 },
       { header: '责任人', width: 24, wrap: true },
     ],
     rows,

@@ -9,7 +9,8 @@ import { openRisk } from '../../../src/workflow/risks.js';
 import { stagesFor } from '../../../src/workflow/stage-templates.js';
 import type { StageStatus } from '../../../src/workflow/types.js';
 import { rng } from '../../helpers/rng.js';
-import { sampleCampaign, seedCampaign, type Campaign } from '../../helpers/roster.js';
+import { campaignRows, sampleCampaign, seedCampaign, toSheetData, type Campaign } from '../../helpers/roster.js';
+import { runImport } from '../../../src/workflow/import/index.js';
 import { openTestDb } from '../../helpers/store.js';
 import { tempDir } from '../../helpers/test-runtime.js';
 
@@ -36,7 +37,11 @@ export interface ExportWorld {
   close(): void;
 }
 
-export function exportWorld(opts: { dir?: string; villagesPerTownship?: number[] } = {}): ExportWorld {
+/**
+ * `secondCounty`: a second, smaller county (沁县: 新店镇 and 漳源镇, 3 villages
+ * each, its own leaders, nothing done yet) for the province-wide admin views.
+ */
+export function exportWorld(opts: { dir?: string; villagesPerTownship?: number[]; secondCounty?: boolean } = {}): ExportWorld {
   const dir = opts.dir ?? tempDir('hj-export-');
   const db = openTestDb(join(dir, 'huanjie.db'));
   const repos = createWorkflowRepos(db);
@@ -45,7 +50,18 @@ export function exportWorld(opts: { dir?: string; villagesPerTownship?: number[]
   per.reduce((n, x, i) => ((firstOf[i] = n), n + x), 0);
   const townshipOf = (vi: number) => firstOf.findLastIndex((f) => f <= vi);
   const campaign = sampleCampaign({ townships: per.length, villagesPerTownship: per, extraCadres: 6, electionDay: (vi) => addDays('2026-11-28', townshipOf(vi) * 3) });
-  seedCampaign(repos, campaign);
+  if (opts.secondCounty) {
+    const other = sampleCampaign({ county: '沁县', townships: ['新店镇', '漳源镇'], villagesPerTownship: 3, electionDay: '2026-12-20' });
+    // Its own people: open_ids and names that do not meet the first county's.
+    const rename = (n: string) => `${n}乙`;
+    other.people = other.people.filter((p) => p.role !== '管理员').map((p) => ({ ...p, name: rename(p.name), openId: p.openId.replace(/^ou_/, 'ou_qx_') }));
+    other.talks = other.talks.map((t) => ({ ...t, interviewers: t.interviewers.map(rename) }));
+    const a = campaignRows(campaign);
+    const b = campaignRows(other);
+    const rows = Object.fromEntries(Object.keys(a).map((k) => [k, [...a[k]!, ...b[k]!]]));
+    const o = runImport(repos, { sheets: toSheetData(rows), issues: [] }, { actor: 'test', sourceId: 'seed:export-world', fileName: 'seed', now: EXPORT_NOW });
+    if (!o.ok) throw new Error('export world does not import: ' + o.issues.slice(0, 5).map((i) => `${i.sheet}:${i.row}:${i.column}:${i.reason}`).join(' | '));
+  } else seedCampaign(repos, campaign);
   const clock = new ManualClock(EXPORT_NOW);
   const ctx: WorkflowContext = { repos, tz: 'Asia/Shanghai', clock };
   seedProgress(repos, campaign);
@@ -66,7 +82,8 @@ function seedProgress(repos: WorkflowRepos, c: Campaign): void {
   const r = rng(20261120);
   const byName = new Map(repos.roster.villages().map((v) => [`${v.township}|${v.name}`, v]));
   c.villages.forEach((cv, i) => {
-    const v = byName.get(`${cv.township}|${cv.name}`)!;
+    const v = byName.get(`${cv.township}|${cv.name}`);
+    if (!v) return;
     const cadre = c.ids.cadres[c.townships.indexOf(cv.township)]?.[0] ?? c.ids.admin;
     // Behind villages: a slow one per township; the rest mostly on time.
     const pace = i % 9 === 4 ? 0.45 : 0.92;
