@@ -25,6 +25,7 @@ import type { WorkflowDeps } from './handlers/workflow/services.js';
 import { registerWorkflow } from './workflow/register.js';
 import { registerReminders, type ReminderSystem } from './workflow/reminders/register.js';
 import { registerDigest } from './workflow/digest/register.js';
+import { registerContacts, type ContactsSystem } from './workflow/contacts-register.js';
 import { missedRemindersFor, planDigestSlot } from './workflow/digest/job.js';
 import { larkUploader, noUploads } from './bot/lark-uploads.js';
 import { dashboardLink } from './web/dashboard-token.js';
@@ -77,6 +78,8 @@ export class Runtime {
   readonly workflow: WorkflowDeps;
   /** Reminders and the scheduler that plans them (and the digests). */
   readonly reminders: ReminderSystem;
+  /** Online: roster people known by phone/email bound to Lark accounts (issue 14). */
+  readonly contacts?: ContactsSystem;
   /** Files sent to the bot (roster workbooks); set by the workflow. */
   fileHandler?: EventHandler;
   readonly larkClient?: lark.Client;
@@ -134,6 +137,7 @@ export class Runtime {
     this.registerHandlers();
     this.workflow = registerWorkflow(this, { qaAvailable: () => true });
     this.reminders = registerReminders(this);
+    this.contacts = registerContacts(this);
     this.registerDigests();
   }
 
@@ -179,6 +183,7 @@ export class Runtime {
           qa: createQaEntry(this.knowledge),
           qaAvailable: true,
           onFile: (env, ctx) => (this.fileHandler ? this.fileHandler(env, ctx) : Promise.resolve()),
+          identify: this.larkClient ? (openId, command) => this.contacts!.sender.identify(openId, command) : undefined,
         }),
       )
       .on('im.chat.member.bot.added_v1', botAddedHandler)

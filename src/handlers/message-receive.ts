@@ -16,6 +16,11 @@ export interface MessageHandlerDeps {
   qaAvailable: boolean;
   /** Files sent to the bot (roster workbooks, issue 4); absent → a polite refusal. */
   onFile?: EventHandler;
+  /**
+   * Online (issue 14): a sender the roster does not know by open_id may be an unbound
+   * person (known by phone/email); this binds them, or says why not and whom to ask.
+   */
+  identify?: (openId: string, command?: string) => Promise<{ bound: true } | { bound: false; message: string }>;
 }
 
 /**
@@ -46,9 +51,18 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
       reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
       return;
     }
-    const actor = deps.resolveActor(msg.senderOpenId);
+    let actor = deps.resolveActor(msg.senderOpenId);
     const command = parseCommand(text);
     try {
+      if (actor.personId === undefined && deps.identify) {
+        const refusedAs = command && command.name !== '帮助' && !actor.isAdmin ? command.name : undefined;
+        const who = await deps.identify(msg.senderOpenId, refusedAs);
+        if (who.bound) actor = deps.resolveActor(msg.senderOpenId);
+        else if (refusedAs) {
+          reply.text(who.message);
+          return;
+        }
+      }
       if (!command) {
         await deps.qa(text, actor, reply);
       } else if (command.name === '帮助') {

@@ -27,6 +27,8 @@ export class Scheduler {
   private cron?: Cron;
   private running: Promise<void> | null = null;
   private lock?: { tryTake(): boolean; release(): void } | null;
+  /** Work done on every tick after the slots, quiet hours included (nothing is sent): binding contacts (issue 14). */
+  private readonly tasks: { name: string; run(): Promise<void> }[] = [];
 
   constructor(
     private readonly o: {
@@ -43,6 +45,10 @@ export class Scheduler {
 
   addJob(job: ScheduledJob): void {
     this.o.jobs.push(job);
+  }
+
+  addTickTask(name: string, run: () => Promise<void>): void {
+    this.tasks.push({ name, run });
   }
 
   start(): void {
@@ -82,14 +88,22 @@ export class Scheduler {
 
   private async pass(): Promise<void> {
     const now = this.o.clock.now();
-    if (isQuiet(now, this.o.quiet, this.o.tz)) return;
+    const quiet = isQuiet(now, this.o.quiet, this.o.tz);
+    if (quiet && !this.tasks.length) return;
     if (this.lock === undefined) this.lock = this.o.db && dialectOf(this.o.db) === 'postgres' ? schedulerLock(this.o.db) : null;
     const lock = this.lock;
     // Another instance is planning: it plans every due slot (planning is idempotent anyway, keyed per person and day,
     // but one planner means one set of digest images and no two instances building the same province's cards).
     if (lock && !lock.tryTake()) return;
     try {
-      await this.planDue(now);
+      if (!quiet) await this.planDue(now);
+      for (const t of this.tasks) {
+        try {
+          await t.run();
+        } catch (e) {
+          this.o.logger.error({ err: e, task: t.name }, 'a tick task failed; will retry on the next tick');
+        }
+      }
     } finally {
       lock?.release();
     }
