@@ -7,6 +7,7 @@ import { ConsoleGate, registerConsoleGuard } from './console-auth-guard.js';
 import { registerConsoleRoutes } from './console-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { DemoHost } from './demo.js';
+import { registerExportRoute } from './export-route.js';
 import { CSP } from './pages.js';
 
 /**
@@ -72,7 +73,11 @@ export function registerWebRoutes(app: FastifyInstance, rt: Runtime): void {
       return a.body;
     });
 
-    if (consoleEnabled) registerConsoleRoutes(web, { rt, demo, demoKey, gate });
+    if (consoleEnabled) {
+      registerConsoleRoutes(web, { rt, demo, demoKey, gate });
+      // Under /console, so the lock covers it; no `who`: a console session is the operator's, who may play any persona.
+      registerExportRoute(web, { rt, demo });
+    }
     registerDashboardRoutes(web, { rt, demo, demoKey, consoleEnabled });
   });
 

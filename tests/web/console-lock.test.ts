@@ -58,6 +58,7 @@ describe('console lock', () => {
       await t.app.inject(`/console/api/messages?openId=${cadre}`),
       await t.app.inject(`/console/api/reminders?openId=${cadre}`),
       await t.app.inject(`/console/api/dashboard-link?openId=${campaign.ids.countyLeader}`),
+      await t.app.inject(`/console/api/export?as=${campaign.ids.countyLeader}`),
       await t.app.inject({ method: 'POST', url: '/console/api/send', payload: { openId: cadre, text: '完成 城西村 审计' } }),
       await t.app.inject({ method: 'POST', url: '/console/api/press', payload: { openId: cadre, value: { action: 'reminder_done', item: 'stage:1:audit' } } }),
     ];
@@ -91,6 +92,9 @@ describe('console lock', () => {
     expect(s.demo).toBe(false);
     expect(s.people.map((p) => p.openId)).toContain(cadre);
     expect((await t.app.inject({ url: '/console', headers: { cookie } })).statusCode).toBe(200);
+    const exported = await t.app.inject({ url: `/console/api/export?as=${campaign.ids.countyLeader}`, headers: { cookie } });
+    expect(exported.statusCode).toBe(200);
+    expect(exported.headers['content-type']).toContain('spreadsheetml');
     const sent = await t.app.inject({ method: 'POST', url: '/console/api/send', headers: { cookie }, payload: { openId: cadre, text: '完成 城西村 审计' } });
     expect(sent.statusCode).toBe(200);
     expect(count('wf_stage_progress')).toBe(1);
