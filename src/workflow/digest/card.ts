@@ -222,6 +222,11 @@ function sections(data: DigestData, limit: number, imageKey: string | null | und
           : ['无。'],
       ),
     );
+    if (a.unbound?.count) {
+      const shownNames = a.unbound.names.slice(0, Math.max(limit, 10)).map(e);
+      const more = a.unbound.count > shownNames.length ? '等' : '';
+      out.push(md(`**未绑定飞书账号：${a.unbound.count} 人**（${shownNames.join('、')}${more}），他们收不到提醒。请核对花名册中他们的手机号/邮箱是否为飞书登录所用。`));
+    }
     if (a.missedReminders.length) {
       out.push(section(`提醒未送达（${a.missedReminders.length} 人）`, listed(a.missedReminders, limit, (m) => `· ${e(m.name)}（${e(m.slot)}，${m.items} 项）`, '人')));
     }

@@ -275,7 +275,14 @@ export interface DigestData {
     unmet: { villageId: number; village: string; township: string; unmet: string[] }[];
   };
   weekly?: WeeklyData;
-  admin?: { unanswered: DigestQuestion[]; missedReminders: MissedReminder[] };
+  admin?: { unanswered: DigestQuestion[]; missedReminders: MissedReminder[]; unbound?: UnboundPeople };
+}
+
+/** Admins: roster people without a Lark account (issue 14), who get no reminders. */
+export interface UnboundPeople {
+  count: number;
+  /** Names, at most the list limit. */
+  names: string[];
 }
 
 export interface DigestOptions {
@@ -1250,10 +1257,23 @@ export class DigestBuilder {
       data.admin = {
         unanswered: (opts.unanswered ?? []).map(toQuestion),
         missedReminders: [...(opts.missedReminders ?? [])],
+        unbound: unboundIn(ctx, scope, max),
       };
     }
     return data;
   }
+}
+
+/** The unbound people of the admin's scope (a county admin: those acting for the county or one of its townships). */
+function unboundIn(ctx: WorkflowContext, scope: DigestScope, max: number): UnboundPeople {
+  const roster = ctx.repos.roster;
+  let people = roster.unbound();
+  if (scope.kind !== 'all' && scope.countyId !== null) {
+    const countyOfTownship = new Map(roster.townships().map((t) => [t.id, t.parentId]));
+    const county = (scopeId: number | null) => (scopeId === null ? null : scopeId === scope.countyId ? scopeId : (countyOfTownship.get(scopeId) ?? null));
+    people = people.filter((u) => county(u.scopeId) === scope.countyId);
+  }
+  return { count: people.length, names: people.slice(0, max).map((u) => u.name) };
 }
 
 function toQuestion(q: UnansweredRow | DigestQuestion): DigestQuestion {
