@@ -41,9 +41,10 @@ export interface ExportWorld {
  * `secondCounty`: a second, smaller county (沁县: 新店镇 and 漳源镇, 3 villages
  * each, its own leaders, nothing done yet) for the province-wide admin views.
  */
-export function exportWorld(opts: { dir?: string; villagesPerTownship?: number[]; secondCounty?: boolean } = {}): ExportWorld {
+export function exportWorld(opts: { dir?: string; db?: Db; villagesPerTownship?: number[]; secondCounty?: boolean } = {}): ExportWorld {
   const dir = opts.dir ?? tempDir('hj-export-');
-  const db = openTestDb(join(dir, 'huanjie.db'));
+  // A runtime's database (the chat and console tests) or a file of its own.
+  const db = opts.db ?? openTestDb(join(dir, 'huanjie.db'));
   const repos = createWorkflowRepos(db);
   const per = opts.villagesPerTownship ?? [10, 9, 8, 8, 7, 8];
   const firstOf: number[] = [];
@@ -73,7 +74,9 @@ export function exportWorld(opts: { dir?: string; villagesPerTownship?: number[]
     ctx,
     campaign,
     principal: (openId) => loadPrincipal(repos.roster, { openId, isAdmin: campaign.ids.admin === openId }),
-    close: () => db.close(),
+    close: () => {
+      if (!opts.db) db.close();
+    },
   };
 }
 
