@@ -38,7 +38,7 @@ ${opts.scripts.map((s) => `<script src="${escapeHtml(s)}" defer></script>`).join
 
 export function consolePage(opts: { online: boolean }): string {
   const banner = opts.online
-    ? `<div class="banner banner-danger" id="mode-banner">⚠️ 在线模式下开启了试用页面（CONSOLE_ENABLED=true）：任何能打开本页的人都可以冒充花名册中的人员查看和登记。试用结束后请关闭。此处的对话只写入本地会话，不发往飞书。</div>`
+    ? `<div class="banner banner-danger" id="mode-banner">⚠️ 在线模式下开启了试用页面（CONSOLE_ENABLED=true）：能打开本页的人可以冒充花名册中的人员查看和登记（导入正式数据后须先登录）。试用结束后请关闭。此处的对话只写入本地会话，不发往飞书。</div>`
     : `<div class="banner" id="mode-banner">离线试用：消息只在本页显示，不会发往飞书。</div>`;
   return shell({
     title: '换届助手 · 试用',

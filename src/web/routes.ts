@@ -88,10 +88,13 @@ export function registerWebRoutes(app: FastifyInstance, rt: Runtime): void {
   if (consoleEnabled && !rt.config.offline) {
     log.warn(
       { path: '/console' },
-      '试用页面已在在线模式下开启（CONSOLE_ENABLED=true）：任何能访问本服务的人都可以冒充花名册中的人员。试用结束后请设置 CONSOLE_ENABLED=false',
+      '试用页面已在在线模式下开启（CONSOLE_ENABLED=true）：登录试用页面的人可以冒充花名册中的人员查看和登记。试用结束后请设置 CONSOLE_ENABLED=false',
     );
   } else if (consoleEnabled) {
     log.info({ path: '/console', url: `http://localhost:${rt.config.port}/console` }, '试用页面已开启（离线模式）：在浏览器中打开 /console');
+  }
+  if (consoleEnabled && gate.locked()) {
+    log.info({ path: '/console' }, '试用页面已锁定（已导入正式数据）：登录链接请在服务器上运行 npm run cli -- console link');
   }
   if (!rt.config.dashboardSecret) log.info('领导看板链接未启用：未设置 DASHBOARD_SECRET（试用页面的演示数据除外）');
 }
