@@ -117,11 +117,12 @@ export function findHeader(grid: Grid): HeaderFound | undefined {
       const n = Math.max(upper!.length, lower.length);
       combined = Array.from({ length: n }, (_, i) => ((lower[i] ?? '').trim() ? lower[i] : upper![i]));
     }
+    // The upper row must be a header by itself: a note line above the real header must not pass for its upper half.
     const alone = kindOf(upper!);
+    if (!alone) continue;
     const both = combined ? kindOf(combined) : undefined;
-    const useBoth = both && (!alone || both.spec === alone.spec) && isSubHeader(both.spec, upper!, lower!) && both.cols.index.size >= (alone?.cols.index.size ?? 0);
-    const hit = useBoth ? both : alone;
-    if (!hit) continue;
+    const useBoth = !!both && both.spec === alone.spec && isSubHeader(both.spec, upper!, lower!) && both.cols.index.size >= alone.cols.index.size;
+    const hit = useBoth ? both! : alone;
     const titles: string[] = [];
     for (let t = 0; t < r; t++) {
       const texts = [...new Set((grid.rows[t] ?? []).map((c) => (c ?? '').normalize('NFKC').replace(/[\s\u3000]+/g, ' ').trim()).filter(Boolean))];

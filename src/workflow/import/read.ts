@@ -94,7 +94,7 @@ async function gridsOf(file: string, bytes: Buffer): Promise<Grid[]> {
     }
   }
   if (ext === '.xls' && !isZip) {
-    throw new UserError(`无法读取「${file}」：扩展名是 .xls，但内容不是 Excel 工作簿（可能是从网页或其他系统导出的文本）。请在 Excel 或 WPS 中打开后「另存为 → Excel 工作簿 (*.xlsx)」再发送。`);
+    throw new UserError(`无法读取「${file}」：扩展名是 .xls，但内容不是 Excel 工作簿（文件可能已损坏，或是网页、文本等其他格式只改了扩展名）。请在 Excel 或 WPS 中打开后「另存为 → Excel 工作簿 (*.xlsx)」再发送。`);
   }
   checkXlsxBytes(bytes);
   return readWorkbookGrids(file, bytes, 'xlsx', rowsToRead);

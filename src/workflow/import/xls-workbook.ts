@@ -26,37 +26,42 @@ export const ENCRYPTED_MESSAGE =
  */
 export async function readWorkbookGrids(file: string, bytes: Buffer, kind: 'xlsx' | 'xls', maxRows: number): Promise<Grid[]> {
   const X = await loadSheetJS();
-  let wb: XLSX.WorkBook;
-  try {
-    wb = X.read(bytes, {
-      type: 'buffer',
-      dense: true,
-      cellFormula: true,
-      cellNF: true,
-      cellText: false,
-      cellHTML: false,
-      cellStyles: false,
-      cellDates: false,
-      bookVBA: false,
-      // Stubs keep a formula cell that has no cached value (refused like any formula, not dropped).
-      sheetStubs: true,
-      sheetRows: maxRows + 1,
-    });
-  } catch (e) {
-    const m = e instanceof Error ? e.message : String(e);
-    if (/password|encrypt/i.test(m)) throw new UserError(ENCRYPTED_MESSAGE);
-    throw new UserError(
-      kind === 'xls'
-        ? `无法读取该 .xls 文件「${file}」：文件可能已损坏，或不是 Excel 97–2003 工作簿。请在 Excel 或 WPS 中打开后另存为 .xlsx 再发送。`
-        : `无法读取该 .xlsx 文件「${file}」，文件可能已损坏或不是 Excel 工作簿。请在 Excel 或 WPS 中打开后另存为 .xlsx 再发送。`,
-    );
-  }
+  const parse = (opts: XLSX.ParsingOptions): XLSX.WorkBook => {
+    try {
+      return X.read(bytes, {
+        type: 'buffer',
+        dense: true,
+        cellFormula: true,
+        cellNF: true,
+        cellText: false,
+        cellHTML: false,
+        cellStyles: false,
+        cellDates: false,
+        bookVBA: false,
+        // Stubs keep a formula cell that has no cached value (refused like any formula, not dropped).
+        sheetStubs: true,
+        sheetRows: maxRows + 1,
+        ...opts,
+      });
+    } catch (e) {
+      const m = e instanceof Error ? e.message : String(e);
+      if (/password|encrypt/i.test(m)) throw new UserError(ENCRYPTED_MESSAGE);
+      throw new UserError(
+        kind === 'xls'
+          ? `无法读取该 .xls 文件「${file}」：文件可能已损坏，或不是 Excel 97–2003 工作簿。请在 Excel 或 WPS 中打开后另存为 .xlsx 再发送。`
+          : `无法读取该 .xlsx 文件「${file}」，文件可能已损坏或不是 Excel 工作簿。请在 Excel 或 WPS 中打开后另存为 .xlsx 再发送。`,
+      );
+    }
+  };
+  const wb = parse({});
   const date1904 = !!wb.Workbook?.WBProps?.date1904;
   const grids: Grid[] = [];
   for (const name of wb.SheetNames) {
     const ws = wb.Sheets[name];
     if (!ws) continue;
     grids.push(toGrid(X, file, name, ws as XLSX.WorkSheet, date1904));
+    // The cell objects are several times the size of the text kept: free each sheet's once it is copied.
+    delete wb.Sheets[name];
   }
   return grids;
 }
@@ -110,6 +115,18 @@ export function numberText(v: number): string {
   return String(Number(v.toPrecision(15)));
 }
 
+const dateFormats = new Map<string | number, boolean>();
+/** Whether a number format shows a date (cached: a province sheet has 90,000 number cells and a handful of formats). */
+function isDateFormat(X: typeof XLSX, z: string | number): boolean {
+  let d = dateFormats.get(z);
+  if (d === undefined) {
+    const fmt = typeof z === 'number' ? ((X.SSF.get_table() as Record<number, string>)[z] ?? '') : z;
+    d = !!fmt && X.SSF.is_date(fmt) === true;
+    dateFormats.set(z, d);
+  }
+  return d;
+}
+
 function cellText(X: typeof XLSX, cell: XLSX.CellObject, date1904: boolean): string {
   const v = cell.v;
   switch (cell.t) {
@@ -117,8 +134,7 @@ function cellText(X: typeof XLSX, cell: XLSX.CellObject, date1904: boolean): str
       if (typeof v !== 'number') return '';
       const z = cell.z;
       // A date cell: its serial day as the calendar date shown (never through a Date: no UTC shift).
-      if (z !== undefined && typeof z === 'string' && X.SSF.is_date(z) && v >= 1 && v < 2_958_466) return serialToIso(v, date1904);
-      if (typeof z === 'number' && X.SSF.is_date(X.SSF.get_table()[z] ?? '') && v >= 1) return serialToIso(v, date1904);
+      if (z !== undefined && isDateFormat(X, z) && v >= 1 && v < 2_958_466) return serialToIso(v, date1904);
       return numberText(v);
     }
     case 'd':
