@@ -13,7 +13,8 @@ import { withCliContext } from './context.js';
 /**
  * `reminders due --at <ISO time> [--json]`: the reminder slot of that day, as the
  * scheduler would send it (same computation, nothing sent, nothing recorded).
- * --json: one line per message, {"to","slot","kind","items":[{"village","stage"|"talk","due","overdue_days"}]}.
+ * --json: one line per message, {"to","slot","kind","items":[{"village","stage"|"talk","due","overdue_days"[,"catch_up"]}]}
+ * (catch_up: an escalation sent late, 补充督办, docs/reminders.md).
  */
 export function registerReminderCommands(program: Command): void {
   const r = program.command('reminders').description('提醒');
@@ -38,6 +39,7 @@ export function registerReminderCommands(program: Command): void {
               ...(i.kind === 'stage' ? { stage: i.what } : { talk: i.what }),
               due: i.due,
               overdue_days: i.overdueDays,
+              ...(i.catchUp ? { catch_up: true } : {}),
             }));
             process.stdout.write(JSON.stringify({ to: m.to.openId, slot: slotLabel, kind: m.kind, items }) + '\n');
           }

@@ -23,6 +23,20 @@ export interface DeliveryRow {
   planned_at: number;
 }
 
+/** An item's deadline escalated to the leaders (migration 010): at most once per item and deadline. */
+export interface EscalationRow {
+  item_key: string;
+  due: string;
+  county_id: number;
+  escalated_on: string;
+  overdue_days: number;
+  catch_up: 0 | 1;
+  planned_at: number;
+}
+
+/** The key of an escalated deadline in the set `escalatedBefore` returns. */
+export const escalationKey = (itemKey: string, due: string) => `${itemKey}\u0000${due}`;
+
 export function createScheduleRepo(db: Db) {
   const s = {
     claimSlot: db.prepare(
@@ -47,6 +61,13 @@ export function createScheduleRepo(db: Db) {
        WHERE excluded.source_id NOT IN (SELECT source_id FROM reminder_snoozes)`,
     ),
     snoozes: db.prepare(`SELECT open_id, item_key, until_date FROM reminder_snoozes WHERE until_date > ?`),
+    escalation: db.prepare(
+      `INSERT INTO reminder_escalations (item_key, due, county_id, escalated_on, overdue_days, catch_up, planned_at)
+       VALUES (@item_key, @due, @county_id, @escalated_on, @overdue_days, @catch_up, @planned_at)
+       ON CONFLICT DO NOTHING`,
+    ),
+    escalatedBefore: db.prepare(`SELECT item_key, due FROM reminder_escalations WHERE county_id = ? AND escalated_on < ?`).raw(true),
+    escalations: db.prepare(`SELECT * FROM reminder_escalations ORDER BY escalated_on, item_key, due`),
     digest: db.prepare(
       `INSERT INTO digest_deliveries (slot_date, open_id, status, outbox_uuid, planned_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
@@ -90,6 +111,23 @@ export function createScheduleRepo(db: Db) {
         m.set(`${r.open_id}\u0000${r.item_key}`, r.until_date);
       }
       return m;
+    },
+    /** Records an escalated deadline; false when it already was (the first escalation stands). */
+    addEscalation(e: EscalationRow): boolean {
+      return s.escalation.run(e).changes === 1;
+    },
+    /**
+     * The deadlines of one county escalated on a slot before `day` (keys from `escalationKey`). Those of
+     * `day` itself are left out: a slot planned half-way before a crash selects them again, so the
+     * leaders its first run did not reach still get them (their deliveries are keyed per leader and day).
+     */
+    escalatedBefore(countyId: number, day: string): Set<string> {
+      const out = new Set<string>();
+      for (const [k, due] of s.escalatedBefore.all(countyId, day) as [string, string][]) out.add(escalationKey(k, due));
+      return out;
+    },
+    escalations(): EscalationRow[] {
+      return s.escalations.all() as EscalationRow[];
     },
     addDigest(date: string, openId: string, status: 'queued' | 'missed', uuid: string | null, now: number): boolean {
       return s.digest.run(date, openId, status, uuid, now).changes === 1;

@@ -49,20 +49,39 @@ export function reminderCard(m: PlannedMessage, day: IsoDate): Card {
   });
 }
 
+/** Lines of an escalation card at most (the rest are counted): a card holds at most 30 KB. */
+const MAX_ESCALATION_LINES = 60;
+
+/**
+ * One card per leader per day. Items on their day 2 come first; catch-ups (补充督办: never escalated
+ * before, imported already overdue or their day 2 missed in downtime) follow under their own heading,
+ * so a leader who gets ten long-overdue items at once is told why.
+ */
 function escalationCard(m: PlannedMessage, day: IsoDate): Card {
-  const lines = m.items.map(
-    (i) => `${itemLabel(i, day)}\n　负责人：${i.responsible?.length ? i.responsible.map(escapeMd).join('、') : '（未分配）'}`,
-  );
-  const shown = lines.slice(0, 60);
+  const line = (i: ReminderItem) =>
+    `${itemLabel(i, day)}\n　负责人：${i.responsible?.length ? i.responsible.map(escapeMd).join('、') : '（未分配）'}`;
+  const onTime = m.items.filter((i) => !i.catchUp);
+  const late = m.items.filter((i) => i.catchUp);
+  let room = MAX_ESCALATION_LINES;
+  const section = (items: ReminderItem[], heading: string): CardElement[] => {
+    if (!items.length) return [];
+    const shown = items.slice(0, Math.max(0, room));
+    room -= shown.length;
+    return [md(heading), ...(shown.length ? [md(shown.map(line).join('\n'))] : [])];
+  };
+  const elements: CardElement[] = [
+    md(`${escapeMd(m.to.name)}，以下 ${m.items.length} 项工作已逾期，请督促负责人尽快完成：`),
+    hr(),
+    ...section(onTime, `**今天逾期满 2 天（${onTime.length} 项）：**`),
+    ...(onTime.length && late.length ? [hr()] : []),
+    ...section(late, `**补充督办：以下 ${late.length} 项此前没有督办过（导入时已逾期，或逾期满 2 天时系统未运行），只补发这一次：**`),
+  ];
+  const hidden = m.items.length - (MAX_ESCALATION_LINES - Math.max(0, room));
+  if (hidden > 0) elements.push(md(`另有 ${hidden} 项，发送「逾期」查看全部。`));
   return card({
-    title: `逾期督办 · ${formatDateCn(day)}`,
+    title: `${onTime.length ? '逾期督办' : '补充督办'} · ${formatDateCn(day)}`,
     template: 'red',
-    summary: `${m.items.length} 项工作已逾期 2 天`,
-    elements: [
-      md(`${escapeMd(m.to.name)}，以下 ${m.items.length} 项工作已逾期 2 天，请督促负责人尽快完成：`),
-      hr(),
-      md(shown.join('\n')),
-      ...(lines.length > shown.length ? [md(`另有 ${lines.length - shown.length} 项，发送「逾期」查看全部。`)] : []),
-    ],
+    summary: late.length ? `${m.items.length} 项工作已逾期（其中 ${late.length} 项补充督办）` : `${m.items.length} 项工作已逾期 2 天`,
+    elements,
   });
 }

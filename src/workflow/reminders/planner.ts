@@ -1,7 +1,7 @@
 import { toOutboxInput } from '../../bot/outbox.js';
 import { inTransaction, type Db } from '../../store/db.js';
 import type { OutboxRepo } from '../../store/outbox-repo.js';
-import type { ScheduleRepo } from '../../store/schedule-repo.js';
+import { escalationKey, type ScheduleRepo } from '../../store/schedule-repo.js';
 import type { WorkflowContext } from '../context.js';
 import type { IsoDate, Person } from '../types.js';
 import type { Slot } from '../schedule/daily-slots.js';
@@ -37,6 +37,8 @@ export function leadersOf(people: readonly Person[]): Leaders {
  * the province. A person with villages or talks in several counties (rare: a
  * work-team member lent across a border) still gets one message listing all
  * their items: theirs are held back and come in the last batch.
+ * The deadlines already escalated are read a county at a time too (one index range each), so the
+ * check costs a set lookup per overdue item and the memory stays the largest county's.
  */
 export function* reminderBatches(ctx: WorkflowContext, schedule: ScheduleRepo, day: IsoDate): Generator<PlannedMessage[]> {
   const snoozes = schedule.activeSnoozes(day);
@@ -49,7 +51,9 @@ export function* reminderBatches(ctx: WorkflowContext, schedule: ScheduleRepo, d
   const held = new Map<string, PlannedMessage>();
   for (const county of ctx.repos.roster.counties()) {
     const ready: PlannedMessage[] = [];
-    for (const m of selectMessages(dueOpenItems(ctx, day, county, people, townships), day, leaders, snoozed)) {
+    const done = schedule.escalatedBefore(county.id, day);
+    const escalated = (key: string, due: IsoDate) => done.has(escalationKey(key, due));
+    for (const m of selectMessages(dueOpenItems(ctx, day, county, people, townships), day, leaders, snoozed, escalated)) {
       if (!spread.has(m.to.id)) {
         ready.push(m);
         continue;
@@ -86,7 +90,9 @@ const BATCH = 1000;
  * in transactions of a thousand, and only if that key is new. The slot row is
  * written last, so a process that dies half-way leaves the slot open and the next
  * run writes only the people not yet served; two processes planning at once serve
- * each person once. In 'missed' mode (the slot passed more than 12 hours ago,
+ * each person once. An escalation delivery records its items' deadlines as escalated in the
+ * same transaction, so each deadline reaches the leaders once, whatever crashes or restarts.
+ * In 'missed' mode (the slot passed more than 12 hours ago,
  * during downtime) nothing is sent and the deliveries are recorded as missed.
  */
 export function planReminderSlot(deps: ReminderPlannerDeps, slot: Slot, mode: 'send' | 'missed'): { planned: boolean; messages: number } {
@@ -118,14 +124,20 @@ export function planReminderSlot(deps: ReminderPlannerDeps, slot: Slot, mode: 's
             kind: m.kind,
             open_id: m.to.openId,
             person_name: m.to.name,
-            items: JSON.stringify(m.items.map((x) => ({ key: x.key, village: x.village, what: x.what, due: x.due, overdue_days: x.overdueDays }))),
+            items: JSON.stringify(
+              m.items.map((x) => ({ key: x.key, village: x.village, what: x.what, due: x.due, overdue_days: x.overdueDays, ...(x.catchUp ? { catch_up: true } : {}) })),
+            ),
             item_count: m.items.length,
             status: mode === 'send' ? 'queued' : 'missed',
             outbox_uuid: out?.uuid ?? null,
             planned_at: deps.ctx.clock.now(),
           });
           if (!fresh) continue;
-          if (out) deps.outbox.enqueue(out);
+          if (out) {
+            deps.outbox.enqueue(out);
+            // Not in 'missed' mode: nobody was told, so the next slot that sends catches these up.
+            if (m.kind === 'escalation') recordEscalated(deps, m, slot.date);
+          }
           n++;
         }
         return n;
@@ -141,4 +153,20 @@ export function planReminderSlot(deps: ReminderPlannerDeps, slot: Slot, mode: 's
     return true;
   });
   return { planned, messages: written };
+}
+
+/** The deadlines an escalation lists, as escalated (the first leader's delivery writes them; the others find them there). */
+function recordEscalated(deps: ReminderPlannerDeps, m: PlannedMessage, day: IsoDate): void {
+  const now = deps.ctx.clock.now();
+  for (const i of m.items) {
+    deps.schedule.addEscalation({
+      item_key: i.key,
+      due: i.due,
+      county_id: i.countyId,
+      escalated_on: day,
+      overdue_days: i.overdueDays,
+      catch_up: i.catchUp ? 1 : 0,
+      planned_at: now,
+    });
+  }
 }

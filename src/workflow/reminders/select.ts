@@ -10,8 +10,10 @@ export function overdueDays(item: Pick<OpenItem, 'due'>, day: IsoDate): number {
 /**
  * Who is told what on a given day (SPEC §2.2, issue 5):
  * - a reminder 3 days before, 1 day before and on the due day, and each day while overdue;
- * - an escalation to the township's leaders on the day an item becomes 2 days overdue
- *   (the county's leaders when the township has none);
+ * - an escalation to the township's leaders once per deadline, on the day an item becomes 2 days
+ *   overdue (the county's leaders when the township has none); an item already further overdue and
+ *   never escalated (imported overdue, or its day 2 fell in downtime) is escalated at the next slot,
+ *   marked as a catch-up (补充督办), and never again for that deadline;
  * - one message per person per day listing all their items;
  * - snoozed items are left out until the snooze ends.
  */
@@ -27,10 +29,13 @@ export interface ReminderItem {
   what: string;
   stageKey?: string;
   talkId?: number;
+  countyId: number;
   due: IsoDate;
   overdueDays: number;
   /** For escalations: who is responsible. */
   responsible?: string[];
+  /** For escalations: escalated late, past day 2 (补充督办: imported already overdue, or day 2 was missed). */
+  catchUp?: boolean;
 }
 
 export interface PlannedMessage {
@@ -48,7 +53,16 @@ export interface Leaders {
 /** `snoozed(openId, itemKey)` → the day reminders resume, or undefined. */
 export type SnoozeLookup = (openId: string, itemKey: string) => IsoDate | undefined;
 
-export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders: Leaders, snoozed: SnoozeLookup): PlannedMessage[] {
+/** Whether an item's deadline was escalated on an earlier slot (a record per item and deadline, migration 010). */
+export type EscalatedLookup = (itemKey: string, due: IsoDate) => boolean;
+
+export function selectMessages(
+  items: readonly OpenItem[],
+  day: IsoDate,
+  leaders: Leaders,
+  snoozed: SnoozeLookup,
+  escalated: EscalatedLookup,
+): PlannedMessage[] {
   const reminders = new Map<number, PlannedMessage>();
   const escalations = new Map<number, PlannedMessage>();
   // The unbound (known by phone only, issue 14) cannot be messaged; the admin sees them listed
@@ -65,7 +79,8 @@ export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders
     let late = lateness.get(it.due);
     if (late === undefined) lateness.set(it.due, (late = overdueDays(it, day)));
     const remind = late > 0 || (REMIND_DAYS_BEFORE as readonly number[]).includes(-late);
-    const escalate = late === ESCALATE_AFTER_DAYS;
+    // ≥, not =: what was never escalated on its day 2 is escalated now, once (the record stops it after).
+    const escalate = late >= ESCALATE_AFTER_DAYS && !escalated(it.key, it.due);
     if (!remind && !escalate) continue;
     const base: ReminderItem = {
       key: it.key,
@@ -73,6 +88,7 @@ export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders
       villageId: it.villageId,
       village: it.village,
       township: it.township,
+      countyId: it.countyId,
       what: it.what,
       stageKey: it.stageKey,
       talkId: it.talkId,
@@ -89,7 +105,8 @@ export function selectMessages(items: readonly OpenItem[], day: IsoDate, leaders
     if (escalate) {
       const to = leaders.ofTownship(it.townshipId);
       const recipients = to.length ? to : leaders.ofCounty(it.countyId);
-      for (const l of recipients) add(escalations, 'escalation', l, { ...base, responsible: it.assignees.map((p) => p.name) });
+      const esc: ReminderItem = { ...base, responsible: it.assignees.map((p) => p.name), ...(late > ESCALATE_AFTER_DAYS ? { catchUp: true } : {}) };
+      for (const l of recipients) add(escalations, 'escalation', l, esc);
     }
   }
   const out = [...reminders.values(), ...escalations.values()];
