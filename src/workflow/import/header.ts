@@ -42,9 +42,13 @@ function mapColumns(spec: SheetSpec, header: readonly (string | undefined)[]): C
   const best = new Map<string, { i: number; rank: number; text: string }>();
   const ignored: string[] = [];
   const duplicates = new Map<string, string[]>();
+  let prevText = '';
   for (let i = 0; i < header.length; i++) {
     const text = (header[i] ?? '').normalize('NFKC').replace(/[\s\u3000]+/g, ' ').trim();
-    if (!text) continue;
+    // The same text in the next cell is one header cell merged across (filled by fillMerges), not a second column.
+    const mergedRun = text !== '' && text === prevText;
+    prevText = text;
+    if (!text || mergedRun) continue;
     const hit = lookup.get(normalizeHeader(text));
     if (!hit) {
       if (!ignored.includes(text)) ignored.push(text);
@@ -56,8 +60,7 @@ function mapColumns(spec: SheetSpec, header: readonly (string | undefined)[]): C
       ignored.push(prev.text);
       best.set(hit.column, { i, rank: hit.rank, text });
     } else if (hit.rank > prev.rank) ignored.push(text);
-    else if (text !== prev.text || header[prev.i] !== header[i]) duplicates.set(hit.column, [...(duplicates.get(hit.column) ?? [prev.text]), text]);
-    // The same text in adjacent cells is one header cell merged across (filled by fillMerges): the first wins silently.
+    else duplicates.set(hit.column, [...(duplicates.get(hit.column) ?? [prev.text]), text]);
   }
   const index = new Map<string, number>();
   for (const c of spec.columns) {
