@@ -62,15 +62,28 @@ describe('npm run cli -- digest preview / report export', () => {
     expect(r.stdout).toMatch(/已导出 .*out\.xlsx/);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(readFileSync(file) as unknown as ArrayBuffer);
-    expect(wb.getWorksheet('进度总表')!.rowCount).toBe(1 + 13 * 16);
-    expect(new Set(wb.getWorksheet('进度总表')!.getColumn(2).values.slice(2))).toEqual(new Set(['灵空山镇']));
+    const detail = wb.getWorksheet('进度总表')!;
+    // Title, 制表单位/截至, a note, then the header (row 4) and one row per village and stage.
+    expect(detail.rowCount).toBe(4 + 13 * 16);
+    expect(new Set(detail.getColumn(2).values.slice(5))).toEqual(new Set(['灵空山镇']));
+    const m = wb.getWorksheet('进度一览')!;
+    expect(m.getCell('A1').value).toBe('沁源县灵空山镇村(社区)“两委”换届工作进度表');
+    // --date 2026-11-05 is past: the figures are as of the end of that day, in Shanghai time.
+    expect([...new Set((m.getRow(2).values as unknown[]).filter(Boolean))]).toEqual(['制表单位：灵空山镇党委', '截至 2026年11月5日 23:59']);
+    expect(m.pageSetup).toMatchObject({ orientation: 'landscape', fitToWidth: 1, fitToHeight: 0, paperSize: 9, printTitlesRow: '4:4' });
+    // A township leader sees the county's ranking, their own township marked.
+    expect([5, 6, 7].map((r) => wb.getWorksheet('乡镇排名')!.getCell(r, 2).value).filter((v) => String(v).endsWith('（本乡镇）'))).toEqual(['灵空山镇（本乡镇）']);
 
     const all = join(dir, 'all.xlsx');
     expect((await run(['report', 'export', all, '--date', '2026-11-05'])).code).toBe(0);
     expect(existsSync(all)).toBe(true);
     const wb2 = new ExcelJS.Workbook();
     await wb2.xlsx.load(readFileSync(all) as unknown as ArrayBuffer);
-    expect(wb2.getWorksheet('进度总表')!.rowCount).toBe(1 + 40 * 16);
-    expect(wb2.getWorksheet('县(市、区)排名')!.getRow(2).getCell(2).value).toBe('沁源县');
+    expect(wb2.getWorksheet('进度总表')!.rowCount).toBe(4 + 40 * 16);
+    expect(wb2.getWorksheet('进度一览')!.getCell('A1').value).toBe('各县(市、区)村(社区)“两委”换届工作进度表');
+    // Without --leader: every county's townships, grouped by county (it used to rank the counties only).
+    const rank = wb2.getWorksheet('乡镇排名')!;
+    expect(rank.getCell('A5').value).toMatch(/^沁源县（各县第 1 名）：3 个乡镇、40 个村\(社区\)/);
+    expect([6, 7, 8].map((r) => rank.getCell(r, 2).value).sort()).toEqual(['沁河镇', '灵空山镇', '郭道镇'].sort());
   }, 90_000);
 });

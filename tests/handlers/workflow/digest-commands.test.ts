@@ -159,17 +159,20 @@ describe('导出', () => {
     expect(existsSync(path)).toBe(true);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(readFileSync(path) as unknown as ArrayBuffer);
-    expect(wb.worksheets.map((s) => s.name)).toEqual(['汇总', '进度总表', '逾期清单', '谈话', '问题清单', '班子结构', '乡镇排名']);
+    expect(wb.worksheets.map((s) => s.name)).toEqual(['汇总', '进度一览', '逾期清单', '乡镇排名', '谈话', '问题清单', '班子结构', '进度总表']);
     const p = wb.getWorksheet('进度总表')!;
-    expect(p.getRow(1).values).toEqual([undefined, '县', '乡镇', '村社区', '类型', '选举日', '序号', '阶段', '状态', '截止日期', '完成日期', '逾期天数', '登记人', '责任人']);
-    expect(p.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
-    expect(p.rowCount).toBe(1 + 13 * 16);
-    const first = p.getRow(2);
+    // Rows 1–3: title, 制表单位/截至, a note; the header on row 4 (the print layout: tests/workflow/digest/export-print.test.ts).
+    expect(p.getCell('A1').value).toBe('沁源县郭道镇村(社区)“两委”换届工作进度明细表');
+    expect(p.getRow(4).values).toEqual([undefined, '县', '乡镇', '村社区', '类型', '选举日', '序号', '阶段', '状态', '截止日期', '完成日期', '逾期天数', '登记人', '责任人']);
+    expect(p.views[0]).toMatchObject({ state: 'frozen', ySplit: 4 });
+    expect(p.rowCount).toBe(4 + 13 * 16);
+    const first = p.getRow(5);
     expect(first.getCell(2).value).toBe('郭道镇');
     expect(first.getCell(9).value).toBeInstanceOf(Date);
     expect((first.getCell(9).value as Date).toISOString().slice(0, 10)).toBe('2026-10-14');
-    expect(wb.getWorksheet('逾期清单')!.rowCount).toBe(1 + 13 * 6);
-    expect(wb.getWorksheet('谈话')!.rowCount).toBe(1 + 14);
+    // Title rows + header + one row per item + the total line.
+    expect(wb.getWorksheet('逾期清单')!.rowCount).toBe(3 + 13 * 6 + 1);
+    expect(wb.getWorksheet('谈话')!.rowCount).toBe(3 + 14 + 1);
   });
 
   it('online: uploads the file and sends it to the leader as a file message', async () => {
