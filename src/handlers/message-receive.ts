@@ -20,7 +20,7 @@ export interface MessageHandlerDeps {
    * Online (issue 14): a sender the roster does not know by open_id may be an unbound
    * person (known by phone/email); this binds them, or says why not and whom to ask.
    */
-  identify?: (openId: string, command?: string) => Promise<{ bound: true } | { bound: false; message: string }>;
+  identify?: (openId: string, command?: string) => Promise<{ bound: true } | { bound: false; message: string | null }>;
 }
 
 /**
@@ -58,7 +58,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
         const refusedAs = command && command.name !== '帮助' && !actor.isAdmin ? command.name : undefined;
         const who = await deps.identify(msg.senderOpenId, refusedAs);
         if (who.bound) actor = deps.resolveActor(msg.senderOpenId);
-        else if (refusedAs) {
+        else if (refusedAs && who.message) {
           reply.text(who.message);
           return;
         }

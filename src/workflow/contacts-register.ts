@@ -21,8 +21,9 @@ export function registerContacts(rt: Runtime, opts: LarkContactsOptions & { maxP
   const logger = rt.logger.child({ component: 'contacts' });
   const directory = larkContacts(rt.larkClient, logger, opts);
   const roster = rt.workflow.repos.roster;
+  const lookups = createContactLookupRepo(rt.db);
   const resolver = new ContactsResolver(
-    { db: rt.db, roster, lookups: createContactLookupRepo(rt.db), audit: rt.repos.audit, directory, clock: rt.clock, logger },
+    { db: rt.db, roster, lookups, audit: rt.repos.audit, directory, clock: rt.clock, logger },
     { maxPeoplePerTick: opts.maxPeoplePerTick },
   );
   rt.reminders.scheduler.addTickTask('contacts', async () => {
@@ -30,6 +31,6 @@ export function registerContacts(rt: Runtime, opts: LarkContactsOptions & { maxP
   });
   // Shutdown: the tick stops between batches (the scheduler's stop awaits the pass).
   rt.addService({ start: () => undefined, stop: async () => resolver.stop() });
-  const sender = createSenderBinder({ roster, audit: rt.repos.audit, directory, now: () => rt.clock.now(), logger });
+  const sender = createSenderBinder({ roster, audit: rt.repos.audit, directory, rosterSize: () => lookups.counts().total, now: () => rt.clock.now(), logger });
   return { directory, resolver, sender };
 }

@@ -12,12 +12,15 @@ import type { Person } from './types.js';
  * them on the spot. Otherwise the answer says plainly why and whom to ask.
  */
 
-export type SenderOutcome = { bound: true; personId: number } | { bound: false; message: string };
+/** message null: no roster yet, nothing to say (the command decides, as without this step). */
+export type SenderOutcome = { bound: true; personId: number } | { bound: false; message: string | null };
 
 export interface SenderDeps {
   roster: RosterRepo;
   audit: AuditRepo;
   directory: ContactDirectory;
+  /** People in the roster, bound or not. */
+  rosterSize: () => number;
   now: () => number;
   logger: Logger;
 }
@@ -52,7 +55,7 @@ export function createSenderBinder(deps: SenderDeps) {
     const list = local.length ? local : admins.list;
     if (!list.length) return '本县换届办';
     const names = [...new Set(list.map((a) => a.name))];
-    return `本县换届办管理员${names.slice(0, MAX_NAMED).join('、')}${names.length > MAX_NAMED ? '等' : ''}`;
+    return `本县换届办（管理员：${names.slice(0, MAX_NAMED).join('、')}${names.length > MAX_NAMED ? '等' : ''}）`;
   };
 
   /** Binds the sender when Lark's mobile/email is an unbound person's; `command` (refused if not) is audited as denied. */
@@ -66,7 +69,7 @@ export function createSenderBinder(deps: SenderDeps) {
         negative.set(openId, { at: deps.now(), outcome });
       }
     }
-    if (!outcome.bound && command) deps.audit.record({ at: deps.now(), actor: openId, action: `denied:${command}`, target: null, detail: outcome.message });
+    if (!outcome.bound && outcome.message && command) deps.audit.record({ at: deps.now(), actor: openId, action: `denied:${command}`, target: null, detail: outcome.message });
     return outcome;
   }
 
@@ -79,6 +82,7 @@ export function createSenderBinder(deps: SenderDeps) {
       bound: false,
       message: `您的飞书账号还没有与换届工作人员名单匹配上，暂时不能使用此功能。如果您在名单中，请联系${whomToAsk(null)}，核对花名册里您的手机号或邮箱是否与飞书登录手机号/邮箱一致。`,
     };
+    if (deps.rosterSize() === 0) return { bound: false, message: null };
     // Nobody waits to be bound: no Lark call needed to know this sender is not in the roster.
     if (deps.roster.unboundCount() === 0) return notInRoster('');
     let contact: { mobile: string | null; email: string | null };

@@ -190,7 +190,7 @@ describe('resolving roster phones and emails to Lark open_ids (issue 14)', () =>
       expect(replies).toHaveLength(1);
       expect(replies[0]).toContain('不在本次换届工作的人员名单中');
       expect(replies[0]).toContain('137****0000');
-      expect(replies[0]).toContain('换届办管理员'); // the sample roster's 管理员
+      expect(replies[0]).toContain('请联系本县换届办（管理员：换届办管理员）'); // the sample roster's 管理员 by name
       expect(t.rt.repos.audit.recent().find((r) => r.action === 'denied:我的')).toBeTruthy();
       // A second message within minutes costs no Lark call.
       await say('ou_stranger', '我的');
