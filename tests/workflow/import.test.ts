@@ -77,7 +77,7 @@ describe('import of a valid workbook', () => {
     const oldName = renamed.name;
     renamed.name = '改名后';
     // The talks sheet names interviewers: under the old name the import is refused, under the new one it passes.
-    expect(issues(await importRows(campaignRows(c)))).toEqual([`谈话 第3行 「谈话人」：「${oldName}」不在人员名单中`]);
+    expect(issues(await importRows(campaignRows(c)))).toEqual([`谈话 第3行 「谈话人」：「${oldName}」不在人员名单中：请先在人员表中加上此人，或核对姓名`]);
     for (const t of c.talks) t.interviewers = t.interviewers.map((x) => (x === oldName ? '改名后' : x));
     const third = await importRows(campaignRows(c));
     expect(issues(third)).toEqual([]);
@@ -126,7 +126,7 @@ describe('import of a valid workbook', () => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(file);
     expect(wb.worksheets.map((w) => w.name)).toEqual(['人员', '村社区', '节点', '谈话', '说明']);
-    expect(wb.getWorksheet('人员')!.getRow(1).values).toEqual([undefined, '姓名', '飞书open_id', '角色', '县', '乡镇', '负责村社区']);
+    expect(wb.getWorksheet('人员')!.getRow(1).values).toEqual([undefined, '姓名', '飞书open_id', '手机号', '邮箱', '角色', '县', '乡镇', '负责村社区']);
     const o = await importFile(file);
     expect(issues(o)).toEqual([]);
     expect(count('wf_people') + count('wf_regions')).toBe(0);
@@ -147,9 +147,15 @@ describe('broken workbooks apply nothing and say where', () => {
     expect(state()).toBe(base);
   };
 
-  it('a missing column', async () => {
+  it('a missing column is one line, not one per row', async () => {
     const rows = campaignRows(sampleCampaign());
-    await refused(await importRows(rows, { 人员: ['姓名', '角色', '县', '乡镇', '负责村社区'] }), /^人员 第1行 「飞书open_id」：缺少该列/);
+    // 飞书open_id is optional since issue 14; without any contact column the sheet is refused once.
+    const o = await importRows(rows, { 人员: ['姓名', '角色', '县', '乡镇', '负责村社区'] });
+    await refused(o, /^人员 「手机号」：缺少联系方式列/);
+    expect(issues(o)).toHaveLength(1);
+    const noRole = await importRows(rows, { 人员: ['姓名', '飞书open_id', '县', '乡镇', '负责村社区'] });
+    await refused(noRole, /「角色」：缺少/);
+    expect(!noRole.ok && noRole.lines).toHaveLength(1);
   });
 
   it('an unknown village in 人员, with a suggestion', async () => {
@@ -181,7 +187,7 @@ describe('broken workbooks apply nothing and say where', () => {
     await refused(
       await importRows(campaignRows(c)),
       /^人员 第4行 「角色」：「书记」不是有效角色/,
-      /^人员 第5行 「飞书open_id」：应为飞书 open_id/,
+      /^人员 第5行 「飞书open_id」：「zhangsan」不是飞书 open_id：应以 ou_ 开头/,
       /^节点 第2行 「阶段」：村的阶段中没有「开大会」/,
       /^谈话 第2行 「谈话类别」：「闲聊」不是谈话类别/,
       /^谈话 第3行 「谈话人」：「查无此人」不在人员名单中/,
@@ -211,7 +217,7 @@ describe('broken workbooks apply nothing and say where', () => {
     writeFileSync(file, 'not a zip');
     await expect(readImportFile(file)).rejects.toThrow(/无法读取该 .xlsx 文件/);
     mkdirSync(join(dir, 'empty'));
-    await expect(readImportFile(join(dir, 'empty'))).rejects.toThrow(/没有以工作表命名的 CSV 文件/);
+    await expect(readImportFile(join(dir, 'empty'))).rejects.toThrow(/目录中没有可导入的文件/);
     expect(state()).toBe(base);
   });
 });

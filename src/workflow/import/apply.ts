@@ -5,7 +5,8 @@ import type { ImportPlan, VillageKey } from './validate.js';
 /**
  * Writes a validated plan in one transaction: regions, villages, people and
  * their villages, deadline overrides, talks. Re-importing updates in place
- * (people by open_id, villages by county/township/name, talks by category,
+ * (people as validation matched them: by open_id, else phone, else email;
+ * villages by county/township/name; talks by category,
  * subject and place); nothing is deleted. Each created or changed row gets an
  * audit entry with before and after.
  */
@@ -78,26 +79,33 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
       log('import.village', `village:${existing.id}`, { type: cur.type, electionDay: cur.electionDay }, { type: v.type, electionDay: v.electionDay });
     }
 
+    // Each 人员 row's person id, by plan index: talks name their interviewers by it.
+    const rowIds: number[] = [];
     for (const p of plan.people) {
       const scopeId = p.township ? township(p.county, p.township) : county(p.county);
       const vids = [...new Set(p.villages.map(villageId))].sort((a, b) => a - b);
-      const cur = roster.personByOpenId(p.openId);
-      const after = { name: p.name, openId: p.openId, role: p.role, scopeId, villageIds: vids };
+      const cur = p.existingId === null ? undefined : roster.person(p.existingId);
       if (!cur) {
-        const id = roster.insertPerson({ name: p.name, openId: p.openId, phone: null, email: null, role: p.role, scopeId });
+        const after = { name: p.name, openId: p.openId, phone: p.phone, email: p.email, role: p.role, scopeId, villageIds: vids };
+        const id = roster.insertPerson({ name: p.name, openId: p.openId, phone: p.phone, email: p.email, role: p.role, scopeId });
         roster.setAssignments(id, vids);
         counts.people.created++;
         log('import.person', `person:${id}`, null, after);
+        rowIds.push(id);
         continue;
       }
+      rowIds.push(cur.id);
+      // A cell left empty keeps what is known: an import never unbinds anyone, nor forgets a phone or email.
+      const next = { name: p.name, openId: p.openId ?? cur.openId, phone: p.phone ?? cur.phone, email: p.email ?? cur.email, role: p.role, scopeId };
       const curVids = roster.assignedVillageIds(cur.id);
-      const before = { name: cur.name, openId: cur.openId, role: cur.role, scopeId: cur.scopeId, villageIds: curVids };
+      const before = { name: cur.name, openId: cur.openId, phone: cur.phone, email: cur.email, role: cur.role, scopeId: cur.scopeId, villageIds: curVids };
+      const after = { ...next, villageIds: vids };
       if (JSON.stringify(before) === JSON.stringify(after)) {
         counts.people.unchanged++;
         continue;
       }
-      roster.updatePerson({ id: cur.id, name: p.name, openId: p.openId, phone: cur.phone, email: cur.email, role: p.role, scopeId });
-      roster.setAssignments(cur.id, vids);
+      roster.updatePerson({ id: cur.id, ...next });
+      if (JSON.stringify(curVids) !== JSON.stringify(vids)) roster.setAssignments(cur.id, vids);
       counts.people.updated++;
       log('import.person', `person:${cur.id}`, before, after);
     }
@@ -114,10 +122,9 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
       log('import.deadline', `village:${vid}/stage:${o.stageKey}`, cur ? { deadline: cur } : null, { deadline: o.deadline });
     }
 
-    const personIds = new Map(roster.people().map((p) => [p.openId, p.id]));
     for (const t of plan.talks) {
       const regionId = t.region.kind === 'village' ? villageId(t.region.village) : township(t.region.county, t.region.township);
-      const ids = [...new Set(t.interviewers.map((o) => personIds.get(o)!))].sort((a, b) => a - b);
+      const ids = [...new Set(t.interviewers.map((r) => ('row' in r ? rowIds[r.row]! : r.person)))].sort((a, b) => a - b);
       const cur = talks.find(t.category, t.subject, regionId);
       const after = { category: t.category, subject: t.subject, regionId, due: t.due, interviewerIds: ids };
       if (!cur) {
