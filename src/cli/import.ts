@@ -5,12 +5,14 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { createWorkflowRepos } from '../store/workflow-repos.js';
-import { describeCounts, formatIssue, readImportFile, runImport, writeTemplate } from '../workflow/import/index.js';
+import { outcomeLines, readImportFile, runImport, writeTemplate } from '../workflow/import/index.js';
 import { withCliContext } from './context.js';
 
 /**
- * `import <file.xlsx | folder of .csv>`: all or nothing; problems by sheet,
- * row and column on stderr and exit code 1 when refused.
+ * `import <file.xlsx | .xls | folder of .csv> [--county 县名]`: all or
+ * nothing; problems by sheet, row and column on stderr (grouped, at most 30
+ * lines) and exit code 1 when refused; warnings and the number of people not
+ * yet bound to Lark on stdout when applied.
  * `import template <file.xlsx>`: an empty workbook with an example row.
  */
 export function registerImportCommands(program: Command): void {
@@ -19,7 +21,8 @@ export function registerImportCommands(program: Command): void {
     .description('导入人员与计划：import <工作簿.xlsx 或 CSV 目录>；import template <文件.xlsx> 生成空白模板')
     .argument('<path>', '.xlsx 工作簿、以工作表命名的 .csv 文件所在目录，或 template')
     .argument('[file]', 'import template 时：模板保存位置')
-    .action(async (path: string, file: string | undefined) => {
+    .option('--county <名称>', '表中没有「县」列时，这些行所属的县（例如 沁源县）')
+    .action(async (path: string, file: string | undefined, options: { county?: string }) => {
       if (path === 'template' && file !== undefined) {
         const target = resolve(file);
         if (existsSync(target)) throw new UserError(`目标文件已存在：${target}（为防止覆盖，请换一个文件名）`);
@@ -29,20 +32,23 @@ export function registerImportCommands(program: Command): void {
       }
       if (path === 'template') throw new UserError('用法：import template <文件.xlsx>');
       if (file !== undefined) throw new UserError('用法：import <工作簿.xlsx 或 CSV 目录>（只接受一个路径）');
+      const county = options.county?.trim();
+      if (options.county !== undefined && !county) throw new UserError('--county 后面要写县名，例如 --county 沁源县');
       const read = await readImportFile(resolve(path));
-      const outcome = await withCliContext(async ({ db, logger }) => {
+      const outcome = await withCliContext(async ({ config, db, logger }) => {
         const repos = createWorkflowRepos(db);
         const actor = `cli:${safeUser()}`;
-        const o = runImport(repos, read, { actor, sourceId: `cli:${randomUUID()}`, fileName: path, now: Date.now() });
+        const o = runImport(repos, read, { actor, sourceId: `cli:${randomUUID()}`, fileName: path, now: Date.now(), county: county ?? null, tz: config.tz });
         logger.info({ ok: o.ok, file: path }, 'import finished');
         return o;
       });
+      const l = outcomeLines(outcome);
+      const indent = (xs: string[]) => xs.map((x) => `  ${x}\n`).join('');
       if (outcome.ok) {
-        process.stdout.write(`导入完成：${path}\n${describeCounts(outcome.counts).map((l) => '  ' + l).join('\n')}\n`);
+        process.stdout.write(`导入完成：${path}\n${indent(l.counts)}${indent(l.warnings)}${l.unbound ? indent([l.unbound]) : ''}${indent(l.notes)}`);
         return;
       }
-      process.stderr.write(`导入未通过：${outcome.issues.length} 处问题，未写入任何数据。\n`);
-      for (const i of outcome.issues) process.stderr.write(`  ${formatIssue(i)}\n`);
+      process.stderr.write(`导入未通过：${outcome.issues.length} 处问题，未写入任何数据。\n${indent(l.problems)}${indent(l.notes)}`);
       process.exitCode = 1;
     });
 }

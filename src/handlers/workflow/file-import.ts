@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { card, escapeMd, hr, md, type Card } from '../../bot/cards.js';
 import type { EventHandler } from '../../bot/dispatcher.js';
 import { AppError, asAppError, UserError } from '../../errors.js';
-import { describeCounts, formatIssue, readImportBytes, runImport, type ImportOutcome } from '../../workflow/import/index.js';
+import { outcomeLines, readImportBytes, runImport, type ImportOutcome } from '../../workflow/import/index.js';
 import { MAX_FILE_BYTES } from '../../workflow/import/read.js';
 import { deny, loadPrincipal } from '../../workflow/permissions.js';
 import type { ActorResolver } from '../actor.js';
@@ -42,7 +42,7 @@ export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark
       }
       try {
         if (!fileKey || !fileName) throw new UserError('无法读取该文件消息。');
-        if (!/\.(xlsx|csv)$/i.test(fileName)) throw new UserError(`只能导入 .xlsx 工作簿或以工作表命名的 .csv 文件（收到「${fileName}」）。发送「帮助」查看说明。`);
+        if (!/\.(xlsx|xls|csv)$/i.test(fileName)) throw new UserError(`只能导入 .xlsx、.xls 工作簿或以工作表命名的 .csv 文件（收到「${fileName}」）。发送「帮助」查看说明。`);
         // When the message states the size, a file that is too large is refused before a byte is downloaded.
         const stated = Number(file.file_size);
         if (Number.isFinite(stated) && stated > MAX_FILE_BYTES) throw tooLarge(stated);
@@ -50,7 +50,8 @@ export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark
         if (!client) throw new UserError('文件导入需要在线的机器人（已配置飞书应用）。离线时请在服务器上使用命令：npm run cli -- import 文件.xlsx');
         const bytes = await download(client, msg.messageId, fileKey);
         const read = await readImportBytes(fileName, bytes);
-        const outcome = runImport(deps.repos, read, { actor: p.openId, sourceId: msg.messageId, fileName, now: ctx.clock.now() });
+        // No --county in chat: a workbook without a 县 column names its county in its title line.
+        const outcome = runImport(deps.repos, read, { actor: p.openId, sourceId: msg.messageId, fileName, now: ctx.clock.now(), tz: deps.tz });
         reply.card(outcomeCard(outcome));
       } catch (e) {
         // A file refused before validation is still on the record (全程记实): who sent what, and why it was not imported.
@@ -113,23 +114,23 @@ async function download(client: lark.Client, messageId: string, fileKey: string)
   return Buffer.concat(chunks);
 }
 
-const MAX_SHOWN = 40;
-
+/** The same lines as the CLI prints (grouped problems, at most 30 and a count; warnings; the unbound count; notes). */
 export function outcomeCard(o: ImportOutcome): Card {
+  const l = outcomeLines(o);
+  const notes = l.notes.length ? [hr(), md(l.notes.map(escapeMd).join('\n'))] : [];
   if (o.ok) {
+    const after = [...l.warnings, ...(l.unbound ? [l.unbound] : [])];
     return card({
-      title: '导入完成',
+      title: after.length && l.warnings.length ? '导入完成（有提醒）' : '导入完成',
       subtitle: o.fileName,
-      template: 'green',
-      elements: [md(describeCounts(o.counts).join('\n')), hr(), md('发送「进度」或「我的」查看结果。')],
+      template: l.warnings.length ? 'orange' : 'green',
+      elements: [md(l.counts.join('\n')), ...(after.length ? [hr(), md(after.map(escapeMd).join('\n'))] : []), ...notes, hr(), md('发送「进度」或「我的」查看结果。')],
     });
   }
-  const shown = o.issues.slice(0, MAX_SHOWN).map((i) => escapeMd(formatIssue(i)));
-  if (o.issues.length > MAX_SHOWN) shown.push(`……另有 ${o.issues.length - MAX_SHOWN} 处问题`);
   return card({
     title: `导入未通过：${o.issues.length} 处问题`,
     subtitle: o.fileName,
     template: 'red',
-    elements: [md('**整个文件都没有导入。** 请按下列位置修改后重新发送：'), md(shown.join('\n'))],
+    elements: [md('**整个文件都没有导入。** 请按下列位置修改后重新发送：'), md(l.problems.map(escapeMd).join('\n')), ...notes],
   });
 }
