@@ -27,6 +27,7 @@ if (!only || only === 'knowledge') {
 if (!only || only === 'digest') await (await import('./digest.js')).benchDigest(stores, side);
 if (!only || only === 'reminders') await (await import('./reminders.js')).benchReminders(stores, side);
 if (!only || only === 'import') await (await import('./import.js')).benchImport(stores, side);
+if (!only || only === 'contacts') await (await import('./contacts.js')).benchContacts(stores, side);
 
 if (side.length && stores.length > 1) {
   console.log('\n## The same figures, side by side');
