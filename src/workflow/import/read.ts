@@ -7,6 +7,7 @@ import { EXPECTED_HEADERS, findHeader, HEADER_SEARCH_ROWS, readRows, type SheetR
 import { SHEETS, type ImportIssue, type SheetData } from './sheets.js';
 import { readWorkbookGrids, ENCRYPTED_MESSAGE } from './xls-workbook.js';
 import { CFB_MAGIC, checkXlsxBytes, utf16 } from './xlsx-guard.js';
+import { readXlsxGrids } from './xlsx-read.js';
 
 export { checkXlsxBytes, MAX_UNZIPPED_BYTES, MAX_XML_BYTES } from './xlsx-guard.js';
 export { decodeText, parseCsv } from './csv.js';
@@ -97,7 +98,13 @@ async function gridsOf(file: string, bytes: Buffer): Promise<Grid[]> {
     throw new UserError(`无法读取「${file}」：扩展名是 .xls，但内容不是 Excel 工作簿（文件可能已损坏，或是网页、文本等其他格式只改了扩展名）。请在 Excel 或 WPS 中打开后「另存为 → Excel 工作簿 (*.xlsx)」再发送。`);
   }
   checkXlsxBytes(bytes);
-  return readWorkbookGrids(file, bytes, 'xlsx', rowsToRead);
+  try {
+    return readXlsxGrids(file, bytes, rowsToRead);
+  } catch (e) {
+    // A shape the lean reader does not know: SheetJS reads it (more memory, same result).
+    if (e instanceof UserError) throw e;
+    return readWorkbookGrids(file, bytes, 'xlsx', rowsToRead);
+  }
 }
 
 interface Part {

@@ -6,14 +6,14 @@
 export interface SheetColumn {
   name: string;
   required: boolean;
+  /**
+   * Other spellings, best first: later ones are vaguer (联系方式, 电话 for
+   * 手机号). When two header cells name the same column the better-ranked
+   * spelling wins and the other is ignored (and noted); equal rank is 列重复.
+   */
   aliases: string[];
   example: string;
   note?: string;
-  /**
-   * Aliases listed later are vaguer (联系方式, 电话 for 手机号): when two header
-   * cells name the same column, the one with the better-ranked spelling wins
-   * and the other is ignored (and noted). Equal rank is a 列重复 issue.
-   */
 }
 
 export interface SheetSpec {
