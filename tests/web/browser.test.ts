@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { createWorkflowRepos } from '../../src/store/workflow-repos.js';
+import { loadExcelJS } from '../../src/workflow/excel.js';
 import { loadPrincipal } from '../../src/workflow/permissions.js';
 import { dashboardLink } from '../../src/web/dashboard-token.js';
 import { seedCampaign } from '../helpers/roster.js';
@@ -215,6 +216,15 @@ describe.skipIf(!HAVE_CHROMIUM)('web pages in chromium (390 px wide)', () => {
       expect(text).toContain('东城镇');
       expect(text).not.toContain('前进村'); // a village of the other demo township
       await dash.screenshot({ path: join(ARTIFACTS, 'demo-dashboard.png') });
+      // 导出 in the console is a download of the printable workbook (the console gets no Lark file messages).
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载进度表' }).click()]);
+      expect(download.suggestedFilename()).toMatch(/\.xlsx$/);
+      const saved = join(ARTIFACTS, 'demo-export.xlsx');
+      await download.saveAs(saved);
+      const wb = new (await loadExcelJS()).Workbook();
+      await wb.xlsx.readFile(saved);
+      expect(wb.worksheets.map((w) => w.name)).toContain('进度一览');
+      expect(String(wb.worksheets[0]!.getCell('A1').value)).toContain('换届');
       await ctx.close();
     } finally {
       await fresh.close({ remove: true });

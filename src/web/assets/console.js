@@ -111,7 +111,27 @@
     if (me.leader) {
       chip('日报', function () { sendText('日报'); });
       if (state.dashboard) chip('领导看板', openDashboard, true);
+      // The console cannot receive Lark file messages: 导出 is a download of the same workbook.
+      chip('下载进度表', downloadExport, true);
     }
+  }
+
+  function downloadExport() {
+    fetch('/console/api/export?as=' + encodeURIComponent(state.me.openId), { credentials: 'same-origin' })
+      .then(function (r) {
+        if (!r.ok) return r.json().then(function (j) { throw new Error(j.message || '导出失败'); });
+        var m = /filename\*=UTF-8''([^;]+)/.exec(r.headers.get('content-disposition') || '');
+        return r.blob().then(function (blob) {
+          var a = document.createElement('a');
+          a.href = URL.createObjectURL(blob);
+          a.download = m ? decodeURIComponent(m[1]) : '进度表.xlsx';
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+          setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+        });
+      })
+      .catch(function (e) { toast(e.message, 'error'); });
   }
 
   function renderPersona() {
