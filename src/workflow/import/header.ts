@@ -126,14 +126,33 @@ export function findHeader(grid: Grid): HeaderFound | undefined {
     const both = combined ? kindOf(combined) : undefined;
     const useBoth = !!both && both.spec === alone.spec && isSubHeader(both.spec, upper!, lower!) && both.cols.index.size >= alone.cols.index.size;
     const hit = useBoth ? both! : alone;
-    const titles: string[] = [];
-    for (let t = 0; t < r; t++) {
-      const texts = [...new Set((grid.rows[t] ?? []).map((c) => (c ?? '').normalize('NFKC').replace(/[\s\u3000]+/g, ' ').trim()).filter(Boolean))];
-      if (texts.length) titles.push(texts.join(' '));
-    }
-    return { spec: hit.spec, headerRow: useBoth ? r + 1 : r, header: useBoth ? combined! : upper!, cols: hit.cols, titles };
+    return { spec: hit.spec, headerRow: useBoth ? r + 1 : r, header: useBoth ? combined! : upper!, cols: hit.cols, titles: titlesAbove(grid, r) };
   }
-  return undefined;
+  // A tab (or CSV) named after a kind whose header is not recognisable is still that kind: the person
+  // then hears which columns are missing instead of the sheet being ignored.
+  const named = SHEETS.find((s) => s.name === grid.sheetName.normalize('NFKC').trim());
+  if (!named) return undefined;
+  let first = -1;
+  for (let r = 0; r < limit; r++) {
+    if (!filled(grid.rows[r])) continue;
+    if (first < 0) first = r;
+    if (mapColumns(named, grid.rows[r]!).index.size) {
+      first = r;
+      break;
+    }
+  }
+  if (first < 0) return undefined;
+  return { spec: named, headerRow: first, header: grid.rows[first]!, cols: mapColumns(named, grid.rows[first]!), titles: titlesAbove(grid, first) };
+}
+
+/** Non-empty lines above the header, each as its distinct cell texts. */
+function titlesAbove(grid: Grid, headerRow: number): string[] {
+  const titles: string[] = [];
+  for (let t = 0; t < headerRow; t++) {
+    const texts = [...new Set((grid.rows[t] ?? []).map((c) => clean(c)).filter(Boolean))];
+    if (texts.length) titles.push(texts.join(' '));
+  }
+  return titles;
 }
 
 const clean = (s: string | undefined) => (s ?? '').normalize('NFKC').replace(/[\s\u3000]+/g, ' ').trim();

@@ -68,6 +68,12 @@ describe('header problems are one issue per sheet, never one per row', () => {
     expect(r.sheets).toEqual([]);
   });
 
+  it('a tab or CSV named after a kind is that kind even when its header is not recognisable: the missing columns are named', async () => {
+    const r = await readImportBytes('人员.csv', Buffer.from('说明：3月5日前报送\n名称,电话\n张三,13900000000\n'));
+    expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^人员 第2行 「姓名、角色、乡镇、负责村社区」：缺少该列（表头在第2行，已识别：手机号；/)]);
+    expect(r.notes).toContain('文件「人员.csv」：识别为人员表（表头在第2行，表头有误，未读取）');
+  });
+
   it('the same column twice with equally good names is refused; a vaguer second name is ignored with a note', async () => {
     const dup = await readImportBytes('人员.csv', Buffer.from('姓名,角色,乡镇,负责村社区,手机号,备注,手机号*\n张三,干部,沁河镇,城西村,13900000000,,13900000001\n'));
     expect(dup.issues.map(formatIssue)).toEqual(['人员 第1行 「手机号」：列重复（手机号、手机号*），请只保留一列']);
