@@ -90,6 +90,8 @@ export function createRosterRepo(db: Db) {
               open_id = COALESCE(@open_id, open_id) WHERE id = @id`,
     ),
     bind: db.prepare(`UPDATE wf_people SET open_id = @open_id, lookup_status = NULL, lookup_at = @at WHERE id = @id AND open_id IS NULL`),
+    // A changed phone or email is a new question for Lark: tried on the next tick, not a day later.
+    resetLookup: db.prepare(`UPDATE wf_people SET lookup_status = NULL, lookup_at = NULL WHERE id = ? AND open_id IS NULL`),
     lookupFailed: db.prepare(`UPDATE wf_people SET lookup_status = 'not_found', lookup_at = @at WHERE id = @id AND open_id IS NULL`),
     assignedVillageIds: db.prepare(`SELECT village_id FROM wf_assignments WHERE person_id = ? ORDER BY village_id`),
     assignees: db.prepare(`SELECT p.* FROM wf_assignments a JOIN wf_people p ON p.id = a.person_id WHERE a.village_id = ? ORDER BY p.name`),
@@ -199,7 +201,9 @@ export function createRosterRepo(db: Db) {
     },
     /** Name, role, scope, phone, email; open_id only when given (an import never unbinds anyone). */
     updatePerson(p: Person): void {
+      const cur = s.personById.get(p.id) as PersonRow | undefined;
       s.updatePerson.run({ id: p.id, name: p.name, role: p.role, scope_id: p.scopeId, phone: p.phone, email: p.email, open_id: p.openId });
+      if (cur && (cur.phone !== p.phone || cur.email !== p.email)) s.resetLookup.run(p.id);
     },
     assignedVillageIds(personId: number): number[] {
       return (s.assignedVillageIds.all(personId) as { village_id: number }[]).map((r) => r.village_id);
