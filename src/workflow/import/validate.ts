@@ -333,9 +333,10 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
   };
 
   // People: who each row is, then their places.
+  const existingPeople = db.roster.people();
   const identity = matchPeople(
     peopleIn.ok.map(({ r, v }) => ({ r, name: v.姓名, openId: v.飞书open_id, phone: v.手机号, email: v.邮箱 })),
-    db.roster.people(),
+    existingPeople,
   );
   for (const i of identity.issues) issues.push(issueAt(peopleSheet!, i.r, i.column, i.reason));
   // Names of people whose rows failed: a talk naming them is not reported again.
@@ -382,26 +383,29 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
     plan.people.push({ name: v.姓名, openId: v.飞书open_id, phone: v.手机号, email: v.邮箱, role: v.角色, county, township, villages: vs, row: r.row, existingId });
   });
 
-  // Interviewers are found among the people after this import (renamed people under their new name), by name, phone or open_id.
+  // Interviewers are found among the people after this import (renamed people under their new name), by
+  // name, phone or open_id. Built only when there are talks: a province's people-only roster skips it.
   const refKey = (ref: InterviewerRef) => ('row' in ref ? `r${ref.row}` : `p${ref.person}`);
   const byPersonName = new Map<string, InterviewerRef[]>();
   const byContact = new Map<string, InterviewerRef>();
-  const addName = (name: string, ref: InterviewerRef) => {
-    const k = canonicalName(name);
-    const l = byPersonName.get(k);
-    if (l) l.push(ref);
-    else byPersonName.set(k, [ref]);
-  };
-  const claimed = new Set(plan.people.map((p) => p.existingId).filter((id): id is number => id !== null));
-  for (const p of db.roster.people()) {
-    if (claimed.has(p.id)) continue;
-    addName(p.name, { person: p.id });
-    for (const c of [p.openId, p.phone]) if (c) byContact.set(c, { person: p.id });
+  if (talksIn.length) {
+    const addName = (name: string, ref: InterviewerRef) => {
+      const k = canonicalName(name);
+      const l = byPersonName.get(k);
+      if (l) l.push(ref);
+      else byPersonName.set(k, [ref]);
+    };
+    const claimed = new Set(plan.people.map((p) => p.existingId).filter((id): id is number => id !== null));
+    for (const p of existingPeople) {
+      if (claimed.has(p.id)) continue;
+      addName(p.name, { person: p.id });
+      for (const c of [p.openId, p.phone]) if (c) byContact.set(c, { person: p.id });
+    }
+    plan.people.forEach((p, idx) => {
+      addName(p.name, { row: idx });
+      for (const c of [p.openId, p.phone]) if (c) byContact.set(c, { row: idx });
+    });
   }
-  plan.people.forEach((p, idx) => {
-    addName(p.name, { row: idx });
-    for (const c of [p.openId, p.phone]) if (c) byContact.set(c, { row: idx });
-  });
 
   // Deadline overrides.
   const seenOverride = new Map<string, number>();
