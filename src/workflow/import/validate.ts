@@ -81,7 +81,7 @@ const optionalText = (label: string, max = 50) => z.string().max(max, `${label}�
 const date = (label: string) =>
   z
     .string()
-    .min(1, `${label}不能为空，应为 YYYY-MM-DD，例如 2026-11-20`)
+    .min(1, `${label}不能为空，请写日期，例如 2026-11-20`)
     .transform((v, ctx) => {
       const d = parseImportDate(v);
       if (!d) {
@@ -90,9 +90,11 @@ const date = (label: string) =>
       }
       return d;
     });
+/** A list cell: 、，; / or spaces between items; a phone written with spaces (139 8765 4321) stays one item. */
 const list = (v: string) =>
   v
-    .split(/[、,，;；/\s]+/)
+    .split(/[、,，;；/]+/)
+    .flatMap((x) => (normalizePhone(x) ? [x.trim()] : x.split(/\s+/)))
     .map((x) => x.trim())
     .filter(Boolean);
 

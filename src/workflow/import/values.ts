@@ -72,7 +72,7 @@ export function parseImportDate(s: string): IsoDate | null {
 export function dateError(raw: string): string {
   const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/.exec(raw.trim());
   if (m) return `「${raw}」不是有效日期：${Number(m[1])}年${Number(m[2])}月没有${Number(m[3])}日，请核对后改正`;
-  return `「${raw}」不是有效日期，应为 YYYY-MM-DD，例如 2026-11-20（也可写 2026/11/20、2026年11月20日）`;
+  return `「${raw}」不是有效日期，请写成 2026-11-20 这样的日期（也可写 2026/11/20、2026年11月20日）`;
 }
 
 /** Words that end in 区/市/县 but are not a county: 社区, 小区, 全县 … */
