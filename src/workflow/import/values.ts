@@ -71,7 +71,10 @@ export function parseImportDate(s: string): IsoDate | null {
 /** The message for a date that did not parse: an impossible day is told apart from an unreadable text. */
 export function dateError(raw: string): string {
   const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/.exec(raw.trim());
-  if (m) return `「${raw}」不是有效日期：${Number(m[1])}年${Number(m[2])}月没有${Number(m[3])}日，请核对后改正`;
+  if (m) {
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    return `「${raw}」不是有效日期：${mo < 1 || mo > 12 ? `没有${mo}月` : `${y}年${mo}月没有${d}日`}，请核对后改正`;
+  }
   return `「${raw}」不是有效日期，请写成 2026-11-20 这样的日期（也可写 2026/11/20、2026年11月20日）`;
 }
 
