@@ -234,12 +234,14 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
   const peopleSheet = sheet('人员');
   const villagesOk = usable(villageSheet);
   let peopleOk = usable(peopleSheet);
-  const villagesBroken = !!villageSheet && !villagesOk;
+  // The reader drops a sheet it could not make sense of (a column missing) and says so: what it held is unknown.
+  const droppedByReader = (kind: string) => !sheet(kind) && readIssues.some((i) => i.sheet === kind);
+  const villagesBroken = (!!villageSheet && !villagesOk) || droppedByReader('村社区');
   if (peopleOk && !['飞书open_id', '手机号', '邮箱'].some((c) => peopleSheet!.headers.includes(c))) {
     issues.push(issueAt(peopleSheet!, null, '手机号', '缺少联系方式列：每人须有 飞书open_id、手机号、邮箱 中至少一项，请加一列「手机号」'));
     peopleOk = false;
   }
-  const peopleBroken = !!peopleSheet && !peopleOk;
+  const peopleBroken = (!!peopleSheet && !peopleOk) || droppedByReader('人员');
 
   // The county of rows that do not name one: --county, else the one county the title names.
   const dbCounties = db.roster.counties().map((c) => c.name);

@@ -42,6 +42,19 @@ describe('no cascades, grouped lines', () => {
     expect(problems(o)).toEqual([expect.stringMatching(/「角色」.*缺少/)]);
   });
 
+  it('a sheet the reader could not use is not reported again by the sheets that refer to it', async () => {
+    const o = await w.importBook({
+      人员: [['姓名', '手机号', '县', '乡镇', '负责村社区'], ['李明', 13987654321, '沁源县', '沁河镇', '城西村']],
+      村社区: [['县', '乡镇', '村社区', '类型'], ['沁源县', '沁河镇', '城西村', '村']],
+      谈话: [['谈话类别', '谈话对象', '村社区', '谈话人', '截止日期'], ['选前谈话', '张三', '城西村', '李明', '2026-03-10']],
+    });
+    const lines = problems(o);
+    expect(lines).toHaveLength(2);
+    expect(lines.join('\n')).toMatch(/角色/);
+    expect(lines.join('\n')).toMatch(/选举日/);
+    expect(lines.join('\n')).not.toMatch(/谈话/);
+  });
+
   it('a village whose row failed is not reported again by the people, deadlines and talks naming it', async () => {
     const o = await w.importBook({
       人员: [HEAD, ...many(50, (i) => [`干部${i}`, 13900000000 + i, '干部', '沁源县', '沁河镇', '城西村'])],
