@@ -70,19 +70,22 @@ export const problems = (o: ImportOutcome): string[] => outcomeLines(o).problems
 
 /**
  * Words of four or more Latin letters left after taking out what is not prose
- * (file names, what the file itself holds quoted in 「」, open_ids and the
- * open_id column name, emails, the CLI command a line names): there must be none.
+ * (paths, file names and extensions, what the file itself holds quoted in 「」, open_ids and the
+ * open_id column name, emails, the CLI command a line names, the names
+ * Excel/WPS/LibreOffice): there must be none.
  */
 export function englishIn(lines: readonly string[]): string[] {
   return lines
     .map((l) =>
       l
-        .replace(/[\w.\-（）()\u4e00-\u9fff]+\.(xlsx|xls|csv)/gi, '')
+        .replace(/(?:\/[\w.\-+\u4e00-\u9fff]+)+/g, '')
+        .replace(/[\w.\-（）()\u4e00-\u9fff]*\.(xlsx|xls|csv)\b/gi, '')
         .replace(/「[^」]*」/g, '')
         .replace(/ou_[\w-]+/g, '')
         .replace(/open_?id/gi, '')
         .replace(/[\w.+-]+@[\w.-]+/g, '')
-        .replace(/npm run cli -- [a-z -]+/g, ''),
+        .replace(/npm run cli -- [a-z -]+/g, '')
+        .replace(/Excel|WPS|LibreOffice/g, ''),
     )
     .filter((l) => /[A-Za-z]{4,}/.test(l));
 }
