@@ -337,7 +337,7 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
   };
 
   // People: who each row is, then their places.
-  const existingPeople = db.roster.people();
+  const existingPeople = db.roster.peopleUnordered();
   const identity = matchPeople(
     peopleIn.ok.map(({ r, v }) => ({ r, name: v.姓名, openId: v.飞书open_id, phone: v.手机号, email: v.邮箱 })),
     existingPeople,
