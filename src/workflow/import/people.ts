@@ -1,4 +1,5 @@
 import { maskPhone } from '../contacts.js';
+import { canonicalName } from '../names.js';
 import type { Person } from '../types.js';
 import type { SheetRow } from './sheets.js';
 
@@ -100,6 +101,16 @@ export function matchPeople(rows: readonly IdentityRow[], existing: readonly Per
         r: row.r,
         column: COLUMN[hit.k],
         reason: `${COLUMN[hit.k]}${shown(hit.k, row[hit.k]!)}已属于已导入的「${p.name}」，而「${p.name}」已绑定另一个飞书账号（与本行的飞书open_id不同）：请核对后改正`,
+      });
+      existingIds.push(undefined);
+      continue;
+    }
+    // Found by phone or email alone under another name: more likely a mistyped number than a rename.
+    if (hit.k !== 'openId' && canonicalName(p.name) !== canonicalName(row.name)) {
+      issues.push({
+        r: row.r,
+        column: COLUMN[hit.k],
+        reason: `${COLUMN[hit.k]}${shown(hit.k, row[hit.k]!)}已属于已导入的「${p.name}」，与本行姓名「${row.name}」不同：请核对${COLUMN[hit.k]}；如确是同一人改名，请同时填写其飞书open_id`,
       });
       existingIds.push(undefined);
       continue;

@@ -121,10 +121,21 @@ describe('who a 人员 row is', () => {
 
   it('two rows that are the same existing person (one by open_id, one by phone) are refused', async () => {
     expect(problems(await w.importBook({ 人员: [HEAD, person('李明', 'ou_li', 13987654321, '')], 村社区: VILLAGES }))).toEqual([]);
-    const o = await w.importBook({ 人员: [HEAD, person('李明', 'ou_li', '', ''), person('李明明', '', 13987654321, '')], 村社区: VILLAGES });
+    const o = await w.importBook({ 人员: [HEAD, person('李明', 'ou_li', '', ''), person('李明', '', 13987654321, '', '干部', '城东村')], 村社区: VILLAGES });
     expect(problems(o)).toEqual([
       '人员 第3行 「手机号」：与第2行（「李明」）指向已导入的同一人「李明」（手机号相同）：一个人只能有一行，请核对两行的飞书open_id、手机号、邮箱',
     ]);
+  });
+
+  it('an existing phone under another name is refused (a mistyped number must not rename someone); by open_id a rename passes', async () => {
+    expect(problems(await w.importBook({ 人员: [HEAD, person('李明', 'ou_li', 13987654321, '')], 村社区: VILLAGES }))).toEqual([]);
+    const before = JSON.stringify(w.repos.roster.people());
+    const o = await w.importBook({ 人员: [HEAD, person('赵丽', '', 13987654321, '')], 村社区: VILLAGES });
+    expect(problems(o)).toEqual(['人员 第2行 「手机号」：手机号（139****4321）已属于已导入的「李明」，与本行姓名「赵丽」不同：请核对手机号；如确是同一人改名，请同时填写其飞书open_id']);
+    expect(JSON.stringify(w.repos.roster.people())).toBe(before);
+    expect(problems(await w.importBook({ 人员: [HEAD, person('李 明', '', 13987654321, '')], 村社区: VILLAGES }))).toEqual([]);
+    expect(problems(await w.importBook({ 人员: [HEAD, person('李明亮', 'ou_li', 13987654321, '')], 村社区: VILLAGES }))).toEqual([]);
+    expect(w.repos.roster.personByOpenId('ou_li')!.name).toBe('李明亮');
   });
 
   it('an unbound person can be an interviewer, by name or by phone', async () => {
