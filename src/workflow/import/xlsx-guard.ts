@@ -1,5 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import { UserError } from '../../errors.js';
+import { entryDataStart, readZipDirectory, ZipShapeError, type ZipEntry } from './zip-directory.js';
 
 /**
  * What a workbook may inflate to, all parts together, and its XML parts alone.
@@ -30,36 +31,22 @@ export function checkXlsxBytes(bytes: Buffer): void {
   }
   const notWorkbook = '无法读取该 .xlsx 文件：文件内容不是 Excel 工作簿（可能已损坏，或只是把扩展名改成了 .xlsx）。请在 Excel 中打开后另存为 .xlsx 再发送。';
   if (bytes.length < 22 || bytes.readUInt32LE(0) !== 0x04034b50) throw new UserError(notWorkbook);
-  // End of central directory: in the last 64 KiB + 22 bytes.
-  let eocd = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 65_557); i--) {
-    if (bytes.readUInt32LE(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
   const truncated = new UserError('无法读取该 .xlsx 文件：文件不完整或已损坏（可能没有传完）。请重新保存后再发送。');
-  if (eocd < 0) throw truncated;
-  const count = bytes.readUInt16LE(eocd + 10);
-  let p = bytes.readUInt32LE(eocd + 16);
-  if (count > MAX_ZIP_ENTRIES) throw new UserError(`无法读取该 .xlsx 文件：其中的部件过多（${count} 个），不像是花名册工作簿。`);
+  let entries: ZipEntry[];
+  try {
+    entries = readZipDirectory(bytes, MAX_ZIP_ENTRIES);
+  } catch (e) {
+    if (e instanceof ZipShapeError && e.kind === 'too_many') throw new UserError(`无法读取该 .xlsx 文件：其中的部件过多（${e.count} 个），不像是花名册工作簿。`);
+    if (e instanceof ZipShapeError) throw truncated;
+    throw e;
+  }
   const names = new Set<string>();
   let total = 0;
   let xml = 0;
   const tooBig = (n: number, limit: number) =>
     new UserError(`该工作簿解压后过大（超过 ${Math.floor(Math.max(n, limit) / 1048576)} MB，上限 ${limit / 1048576} MB），疑似“压缩炸弹”或含有大量与花名册无关的内容，已拒绝读取。请只保留人员、村社区、节点、谈话四张表后另存再发送。`);
-  for (let k = 0; k < count; k++) {
-    if (p + 46 > bytes.length || bytes.readUInt32LE(p) !== 0x02014b50) throw truncated;
-    const flags = bytes.readUInt16LE(p + 8);
-    const method = bytes.readUInt16LE(p + 10);
-    const csize = bytes.readUInt32LE(p + 20);
-    const usize = bytes.readUInt32LE(p + 24);
-    const nlen = bytes.readUInt16LE(p + 28);
-    const elen = bytes.readUInt16LE(p + 30);
-    const clen = bytes.readUInt16LE(p + 32);
-    const local = bytes.readUInt32LE(p + 42);
-    const name = bytes.subarray(p + 46, p + 46 + nlen).toString('utf8');
-    p += 46 + nlen + elen + clen;
+  for (const e of entries) {
+    const { name, flags, method, csize, usize } = e;
     names.add(name);
     if (flags & 1) throw new UserError('该工作簿的压缩包设置了密码，机器人无法读取。请去掉密码另存为 .xlsx 后再发送。');
     if (csize === 0xffffffff || usize === 0xffffffff) throw tooBig(MAX_UNZIPPED_BYTES + 1, MAX_UNZIPPED_BYTES);
@@ -68,9 +55,8 @@ export function checkXlsxBytes(bytes: Buffer): void {
     // The declared size first (cheap), then the real one.
     if (total + usize > MAX_UNZIPPED_BYTES) throw tooBig(total + usize, MAX_UNZIPPED_BYTES);
     if (isXml && xml + usize > MAX_XML_BYTES) throw tooBig(xml + usize, MAX_XML_BYTES);
-    if (local + 30 > bytes.length || bytes.readUInt32LE(local) !== 0x04034b50) throw truncated;
-    const start = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
-    if (start + csize > bytes.length) throw truncated;
+    const start = entryDataStart(bytes, e);
+    if (start === null || start + csize > bytes.length) throw truncated;
     const data = bytes.subarray(start, start + csize);
     let real: number;
     if (method === 0) real = csize;

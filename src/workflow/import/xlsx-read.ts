@@ -2,6 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import { fillMerges, type Grid, type MergeRange } from './grid.js';
 import { numberText, serialToIso } from './xls-workbook.js';
 import { MAX_XML_BYTES } from './xlsx-guard.js';
+import { entryDataStart, readZipDirectory, ZipShapeError, type ZipEntry } from './zip-directory.js';
 
 /**
  * A lean .xlsx reader: the workbook's XML parts scanned straight into text
@@ -22,29 +23,18 @@ interface Entry {
 }
 
 function zipEntries(bytes: Buffer): Map<string, Entry> {
-  let eocd = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 65_557); i--) {
-    if (bytes.readUInt32LE(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new XlsxShapeError('no end of central directory');
-  const count = bytes.readUInt16LE(eocd + 10);
-  let p = bytes.readUInt32LE(eocd + 16);
   const out = new Map<string, Entry>();
-  for (let k = 0; k < count; k++) {
-    if (bytes.readUInt32LE(p) !== 0x02014b50) throw new XlsxShapeError('bad central directory');
-    const method = bytes.readUInt16LE(p + 10);
-    const csize = bytes.readUInt32LE(p + 20);
-    const nlen = bytes.readUInt16LE(p + 28);
-    const elen = bytes.readUInt16LE(p + 30);
-    const clen = bytes.readUInt16LE(p + 32);
-    const local = bytes.readUInt32LE(p + 42);
-    const name = bytes.subarray(p + 46, p + 46 + nlen).toString('utf8');
-    p += 46 + nlen + elen + clen;
-    const start = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
-    out.set(name.replace(/\\/g, '/').toLowerCase(), { method, start, csize });
+  let entries: ZipEntry[];
+  try {
+    entries = readZipDirectory(bytes);
+  } catch (e) {
+    if (e instanceof ZipShapeError) throw new XlsxShapeError(`zip: ${e.kind}`);
+    throw e;
+  }
+  for (const e of entries) {
+    const start = entryDataStart(bytes, e);
+    if (start === null) throw new XlsxShapeError('bad local header');
+    out.set(e.name.replace(/\\/g, '/').toLowerCase(), { method: e.method, start, csize: e.csize });
   }
   return out;
 }
