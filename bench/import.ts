@@ -104,6 +104,11 @@ export async function benchImport(stores: BenchStore[] = ['sqlite'], side: SideB
       }
       rows.push([`import wall time (${STORE_LABEL[store]})`, `${fmt(r.ms / 1000, 1)} s`, '≤ 30 s', `${fmt(parse.ms / 1000, 1)} s`, `${fmt(r.ms / parse.ms, 2)}×`]);
       rows.push([`import peak RSS (${STORE_LABEL[store]})`, `${fmt(r.peakMb, 0)} MB`, '≤ 400 MB', `${fmt(parse.peakMb, 0)} MB`, `${fmt(r.peakMb / parse.peakMb, 2)}×`]);
+      // The same file again: every row matched and compared, nothing written (a county re-sending its roster).
+      const again = await runMeasured(['src/cli/main.ts', 'import', file], { DATA_DIR: dataDir, ...benchStoreEnv(store, dataDir) });
+      if (again.code === 0) {
+        rows.push([`re-import, all unchanged (${STORE_LABEL[store]})`, `${fmt(again.ms / 1000, 1)} s, ${fmt(again.peakMb, 0)} MB`, '≤ 30 s, ≤ 400 MB', '', '']);
+      } else rows.push([`re-import (${STORE_LABEL[store]})`, `failed (${again.code})`, '', again.stderr.split('\n')[0] ?? '', '']);
       mergeSideBySide(side, store, [
         { measure: 'province import, wall / peak RSS', target: '≤ 30 s / ≤ 400 MB', value: `${fmt(r.ms / 1000, 1)} s / ${fmt(r.peakMb, 0)} MB` },
       ]);

@@ -1,16 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { AppError, isStorageFullError, StorageFullError } from '../errors.js';
-import { registerChatCommand } from './chat.js';
-import { registerConsoleCommands } from './console.js';
-import { registerDbCommands } from './db.js';
-import { registerPostgresCommands } from './db-postgres.js';
-import { registerKbCommands } from './kb.js';
-import { registerImportCommands } from './import.js';
-import { registerPeopleCommand } from './people.js';
-import { registerProgressCommand } from './progress.js';
-import { registerReminderCommands } from './reminders.js';
-import { registerReportCommands } from './report.js';
 import { limitHeapGrowth } from '../heap.js';
 
 limitHeapGrowth();
@@ -20,16 +10,34 @@ const program = new Command()
   .description('换届助手命令行 (npm run cli -- <command>)')
   .exitOverride();
 
-registerChatCommand(program);
-registerConsoleCommands(program);
-registerDbCommands(program);
-registerPostgresCommands(program);
-registerKbCommands(program);
-registerImportCommands(program);
-registerPeopleCommand(program);
-registerProgressCommand(program);
-registerReminderCommands(program);
-registerReportCommands(program);
+type Register = (program: Command) => void;
+/**
+ * Each top-level command and the modules that register it. Only the command being run is
+ * loaded: loading them all (knowledge base, chat runtime, exports…) cost a province import
+ * about 90 MB of its 400 MB budget before reading a byte. Help and unknown commands load all.
+ */
+const COMMANDS: Record<string, () => Promise<Register[]>> = {
+  chat: async () => [(await import('./chat.js')).registerChatCommand],
+  console: async () => [(await import('./console.js')).registerConsoleCommands],
+  db: async () => [(await import('./db.js')).registerDbCommands, (await import('./db-postgres.js')).registerPostgresCommands],
+  kb: async () => [(await import('./kb.js')).registerKbCommands],
+  import: async () => [(await import('./import.js')).registerImportCommands],
+  people: async () => [(await import('./people.js')).registerPeopleCommand],
+  progress: async () => [(await import('./progress.js')).registerProgressCommand],
+  reminders: async () => [(await import('./reminders.js')).registerReminderCommands],
+  report: async () => [(await import('./report.js')).registerReportCommands],
+  digest: async () => [(await import('./report.js')).registerReportCommands],
+};
+const asked = process.argv[2];
+const loaders = asked !== undefined && Object.hasOwn(COMMANDS, asked) ? [COMMANDS[asked]!] : Object.values(COMMANDS);
+const registered = new Set<Register>();
+for (const load of loaders) {
+  for (const register of await load()) {
+    if (registered.has(register)) continue;
+    registered.add(register);
+    register(program);
+  }
+}
 
 try {
   await program.parseAsync(process.argv);
