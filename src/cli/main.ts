@@ -4,6 +4,11 @@ import { AppError, isStorageFullError, StorageFullError } from '../errors.js';
 import { limitHeapGrowth } from '../heap.js';
 
 limitHeapGrowth();
+// `people --json | head`: a reader that stops early is not an error of ours.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 const program = new Command()
   .name('huanjie')
