@@ -12,6 +12,26 @@ export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 /** Lark's timestamps more than this far from our clock are refused (replay protection). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
+/** How much of a too-large body is read before the refusal, and for how long at most. */
+const OVERSIZE_DRAIN_LIMIT = 4 * WEBHOOK_BODY_LIMIT;
+const OVERSIZE_DRAIN_MS = 5_000;
+
+/** Reads and discards a request body, giving up after `ms` (a slow client is not waited for). */
+function drain(stream: NodeJS.ReadableStream, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.on('data', () => undefined);
+    stream.once('end', done);
+    stream.once('error', done);
+    stream.once('close', done);
+  });
+}
+
 export interface WebhookDeps {
   lark: Config['lark'];
   intake: EventIntake;
@@ -36,6 +56,16 @@ export async function registerWebhookRoute(app: FastifyInstance, deps: WebhookDe
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) =>
       done(null, body),
     );
+    // A body declared too large is refused with 413, but only after it has been read (up to a
+    // bound): answering while the client is still writing and then closing the connection (as
+    // Node does for an unread body) makes the client see a reset instead of the refusal.
+    scope.addHook('onRequest', async (req, reply) => {
+      const declared = Number(req.headers['content-length']);
+      if (!(declared > WEBHOOK_BODY_LIMIT)) return;
+      if (declared <= OVERSIZE_DRAIN_LIMIT) await drain(req.raw, OVERSIZE_DRAIN_MS);
+      metrics?.eventsRefused.inc({ reason: 'too_large' });
+      return reply.code(413).send({ error: 'too_large', message: `请求体超过 ${WEBHOOK_BODY_LIMIT / 1048576} MB` });
+    });
     scope.post('/lark/events', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (req, reply) => {
       const raw = typeof req.body === 'string' ? req.body : '';
       const h = req.headers;

@@ -44,6 +44,21 @@ export const RUN_SECRETS: Record<string, string> = {
   LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
 };
 
+/**
+ * The attacks run on the real wall clock, and a seeded campaign's deadlines are fixed dates: with
+ * the default 09:00 / 08:30 slots, whether a service started at a given hour sends that day's
+ * reminders and digests depended on the date and time of the run (a started service catches up a
+ * slot missed less than 12 hours ago). Unless a test asks for a schedule, its service gets slots
+ * 12½ hours before its start — too old to catch up, and not due again for 11½ hours — and no quiet
+ * hours that could move them, so no attack sees scheduled messages it did not ask for.
+ */
+export function dormantSchedule(now = Date.now()): Record<string, string> {
+  const hhmm = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+    new Date(now - 12.5 * 3600_000),
+  );
+  return { TZ_NAME: 'Asia/Shanghai', REMINDER_TIME: hhmm, DIGEST_TIME: hhmm, QUIET_HOURS: '' };
+}
+
 export interface Service {
   child: ChildProcess;
   port: number;
@@ -84,6 +99,7 @@ export async function startService(opts: {
       LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
       LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
       LOG_LEVEL: 'warn',
+      ...dormantSchedule(),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
