@@ -47,7 +47,7 @@ export function createSenderBinder(deps: SenderDeps) {
 
   /** 管理员 of the roster (of one county when it is known), or 本县换届办. */
   const whomToAsk = (countyId: number | null): string => {
-    const now = Date.now();
+    const now = deps.now();
     if (!admins || now - admins.at > ADMIN_NAMES_TTL_MS) {
       admins = { at: now, list: deps.roster.people().filter((p) => p.role === '管理员').map((p) => ({ name: p.name, countyId: countyOf(p.scopeId) })) };
     }
