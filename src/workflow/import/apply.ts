@@ -54,10 +54,18 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
       }
       return id;
     };
+    // Every person, deadline and talk names its villages again: one lookup per village, not per mention.
+    const villageIds = new Map<string, number>();
+    const vkey = (county: string, township: string, name: string) => `${county}\u0000${township}\u0000${name}`;
     const villageId = (k: VillageKey): number => {
-      const v = roster.findRegion('village', township(k.county, k.township), k.name);
-      if (!v) throw new Error(`village ${k.township}${k.name} vanished during import`);
-      return v.id;
+      const key = vkey(k.county, k.township, k.name);
+      let id = villageIds.get(key);
+      if (id === undefined) {
+        const v = roster.findRegion('village', township(k.county, k.township), k.name);
+        if (!v) throw new Error(`village ${k.township}${k.name} vanished during import`);
+        villageIds.set(key, (id = v.id));
+      }
+      return id;
     };
 
     for (const v of plan.villages) {
@@ -65,10 +73,12 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
       const existing = roster.findRegion('village', tid, v.name);
       if (!existing) {
         const id = roster.insertVillage(tid, v.name, v.type, v.electionDay);
+        villageIds.set(vkey(v.county, v.township, v.name), id);
         counts.villages.created++;
         log('import.village', `village:${id}`, null, { county: v.county, township: v.township, name: v.name, type: v.type, electionDay: v.electionDay });
         continue;
       }
+      villageIds.set(vkey(v.county, v.township, v.name), existing.id);
       const cur = roster.village(existing.id)!;
       if (cur.type === v.type && cur.electionDay === v.electionDay) {
         counts.villages.unchanged++;
