@@ -12,10 +12,12 @@ import { prepareDocument, type PreparedDocument } from '../src/knowledge/documen
 import { extractFile } from '../src/knowledge/extract.js';
 import { normalizeDocumentText } from '../src/knowledge/normalize.js';
 import { indexTokens } from '../src/knowledge/tokenize.js';
+import { benchKnowledgeSpeed } from './knowledge-speed.js';
 import { readEvalFile, scoreItem, summarize, type EvalItem, type EvalSummary } from '../src/knowledge/eval.js';
 
 /**
- * Policy Q&A benchmark: the structure-aware FTS5 pipeline against a baseline of fixed
+ * Policy Q&A benchmark. First speed on a 5,000-passage library (bench/knowledge-speed.ts, runs
+ * in a fresh clone); then, when ../shared is there, accuracy: the structure-aware FTS5 pipeline against a baseline of fixed
  * 500-character chunks with an in-memory BM25 over the same jieba tokens (quoting the
  * top chunk). Accuracy on ../shared/eval/dev-questions.jsonl over the real corpus;
  * retrieval latency over the corpus replicated to ≥ 20,000 chunks; ingest throughput.
@@ -93,8 +95,11 @@ function baselineAnswer(b: Bm25Baseline, q: string) {
 
 // ---- run ------------------------------------------------------------------
 export async function benchKnowledge(stores: BenchStore[] = ['sqlite'], side: SideBySide = []): Promise<void> {
+  // Speed (issue 15) runs everywhere, a fresh clone included; accuracy needs ../shared.
+  await benchKnowledgeSpeed(stores, side);
+  if (process.env.BENCH_KB_SPEED_ONLY === '1') return;
   if (!existsSync(CORPUS) || !existsSync(QUESTIONS)) {
-    console.log(`[knowledge] 跳过：找不到 ${CORPUS} 或 ${QUESTIONS}（基准测试需要仓库旁的 ../shared）。`);
+    console.log(`[knowledge] 准确率部分跳过：找不到 ${CORPUS} 或 ${QUESTIONS}（需要仓库旁的 ../shared）。`);
     return;
   }
   for (const store of stores) await benchKnowledgeOn(store, side);
