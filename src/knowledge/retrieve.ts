@@ -23,6 +23,8 @@ export interface Passage {
   channelScores: Partial<Record<Channel, number>>;
   matched: string[];
   superseded: boolean;
+  /** Coverage by the passage's best single sentence (0 when not measured: far below the best). */
+  sentence?: number;
 }
 
 export interface Retrieval {
@@ -276,7 +278,7 @@ export class Retriever {
     const sentence = coverage >= minCoverage ? sentenceCoverage(query.concepts, chunk.text, body) : 0;
     const base = COVERAGE_WEIGHT * coverage + SENTENCE_WEIGHT * sentence + (1 - COVERAGE_WEIGHT - SENTENCE_WEIGHT) * fusedShare;
     const score = chunk.doc_authority === 'guide' ? base * GUIDE_FACTOR : base;
-    return { chunk, score, coverage, matched, ...extra };
+    return { chunk, score, coverage, matched, ...extra, sentence };
   }
 
   /**

@@ -9,6 +9,7 @@ import { answerWithModel, createChatModel, type ChatModelLike } from './answer-l
 import type { Citation } from './citation.js';
 import { EmbeddingIndex, createEmbeddings } from './embed.js';
 import { IndexRepo, type DocRow } from './index-repo.js';
+import { EMPTY_LIBRARY_ANSWER } from './library.js';
 import { ingestFiles, type IngestReport } from './ingest.js';
 import { QuestionLog, type UnansweredRow } from './question-log.js';
 import { Retriever, type Retrieval } from './retrieve.js';
@@ -24,6 +25,8 @@ export interface AnswerResult {
   citations: Citation[];
   abstained: boolean;
   mode: 'offline' | 'llm';
+  /** The library holds no passage at all: the answer says so (EMPTY_LIBRARY_ANSWER), not “no basis found”. */
+  libraryEmpty?: boolean;
 }
 
 export interface KnowledgeService {
@@ -98,7 +101,7 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
 
   async function retrieve(question: string, opts: { limit?: number; includeSuperseded?: boolean } = {}) {
     const r = await retriever.retrieve(question, opts);
-    return { ...r, decision: decideAbstention(r.query.concepts.length, r.passages, undefined, r.query.concepts) };
+    return { ...r, decision: decideAbstention(r.query.concepts.length, r.passages, undefined, r.query.concepts, r.query.text) };
   }
 
   const service: KnowledgeAdmin = {
@@ -141,6 +144,8 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
         logger.error({ err: e instanceof Error ? e.message : String(e) }, 'kb: ask failed');
         result = { question: q, answer: ABSTAIN_ANSWER, citations: [], abstained: true, mode: 'offline' };
       }
+      // Declined with nothing indexed: say the library is empty (checked only then, the common path pays nothing).
+      if (result.abstained && repo.chunkCount() === 0) result = { ...result, answer: EMPTY_LIBRARY_ANSWER, libraryEmpty: true, mode: 'offline' };
       return { ...result, topScore };
     },
 
