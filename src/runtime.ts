@@ -1,6 +1,4 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -21,6 +19,7 @@ import { CommandRouter } from './handlers/command-router.js';
 import { createMessageHandler } from './handlers/message-receive.js';
 import { createFeedbackAction, createQaEntry } from './handlers/qa.js';
 import { createKnowledgeService, type KnowledgeAdmin } from './knowledge/service.js';
+import { libraryPaths } from './knowledge/library.js';
 import type { WorkflowDeps } from './handlers/workflow/services.js';
 import { registerWorkflow } from './workflow/register.js';
 import { registerReminders, type ReminderSystem } from './workflow/reminders/register.js';
@@ -36,7 +35,6 @@ import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
 import { createOutboxRepo, type OutboxRepo } from './store/outbox-repo.js';
 import { createReceivedEventsRepo, type ReceivedEventsRepo } from './store/received-events-repo.js';
 
-const BUNDLED_KNOWLEDGE_DIR = fileURLToPath(new URL('../knowledge/', import.meta.url)).replace(/\/$/, '');
 
 export interface RuntimeOptions {
   config: Config;
@@ -191,15 +189,11 @@ export class Runtime {
     this.cardActions.set('qa_feedback', createFeedbackAction(this.knowledge));
   }
 
-  /** The project's own 换届工作指引 (always) and the operator's KNOWLEDGE_DIR. */
+  /** The library's folders (src/knowledge/library.ts: the bundled 换届工作指引 and KNOWLEDGE_DIR), as the CLI uses them. */
   knowledgePaths(): string[] {
-    const paths = [BUNDLED_KNOWLEDGE_DIR];
-    if (this.config.knowledgeDir !== BUNDLED_KNOWLEDGE_DIR) paths.push(this.config.knowledgeDir);
-    return paths.filter((p) => {
-      if (existsSync(p)) return true;
-      this.logger.warn({ path: p }, 'knowledge folder not found; skipped');
-      return false;
-    });
+    const { paths, missing } = libraryPaths(this.config);
+    for (const p of missing) this.logger.warn({ path: p }, 'knowledge folder not found; skipped');
+    return paths;
   }
 
   addService(s: { start(): void; stop(): Promise<void> }): void {

@@ -6,6 +6,11 @@ import { withCliContext } from './context.js';
 import { createKnowledgeService, type AnswerResult, type KnowledgeAdmin } from '../knowledge/service.js';
 import { readEvalFile, scoreItem, summarize } from '../knowledge/eval.js';
 import type { IngestReport } from '../knowledge/ingest.js';
+import { EMPTY_LIBRARY_ANSWER, loadLibrary, type LibraryOptions } from '../knowledge/library.js';
+
+/** `--no-pack` on the commands that read the library: measure without the bundled 换届工作指引. */
+const NO_PACK = ['--no-pack', '不加载内置《换届工作指引》（只用 KNOWLEDGE_DIR 和已导入的文件，用于对比评测）'] as const;
+const library = (opts: { pack?: boolean }): LibraryOptions => ({ bundled: opts.pack !== false });
 
 /** `kb …` commands (SPEC §3.3). Human output in Chinese; --json output one object per line on stdout. */
 export function registerKbCommands(program: Command): void {
@@ -39,35 +44,39 @@ export function registerKbCommands(program: Command): void {
     .argument('[question]', '问题')
     .option('--json', '输出 JSON')
     .option('--batch <file>', '批量提问文件（.jsonl）')
-    .action(async (question: string | undefined, opts: { json?: boolean; batch?: string }) =>
-      withKb(async (svc) => {
-        if (opts.batch) {
-          const items = readBatch(opts.batch);
+    .option(...NO_PACK)
+    .action(async (question: string | undefined, opts: { json?: boolean; batch?: string; pack?: boolean }) => {
+      // A bad batch file or a missing question is refused before the library is read.
+      const items = opts.batch ? readBatch(opts.batch) : undefined;
+      if (!items && question === undefined) throw new UserError('请提供问题，例如：kb ask "选民名单要提前多少天公布"');
+      await withKb(async (svc) => {
+        if (items) {
           for (const it of items) {
             const a = await svc.ask(it.question, { channel: 'cli' });
             out(JSON.stringify(batchLine(it.id, a)));
           }
           return;
         }
-        if (question === undefined) throw new UserError('请提供问题，例如：kb ask "选民名单要提前多少天公布"');
-        const a = await svc.ask(question, { channel: 'cli' });
+        const a = await svc.ask(question!, { channel: 'cli' });
         if (opts.json) out(JSON.stringify(a));
         else out(formatAnswer(a));
-      }),
-    );
+      }, library(opts));
+    });
 
   kb.command('stats')
     .description('知识库统计：文件、版本、分段数、提问与反馈')
     .option('--json', '输出 JSON')
-    .action(async (opts: { json?: boolean }) =>
+    .option(...NO_PACK)
+    .action(async (opts: { json?: boolean; pack?: boolean }) =>
       withKb(async (svc) => {
         const s = svc.stats();
         if (opts.json) return out(JSON.stringify(s));
+        if (s.chunks === 0) out(EMPTY_LIBRARY_ANSWER);
         out(`文件 ${s.documents} 个（现行 ${s.current}，已被新版本取代 ${s.superseded}），分段 ${s.chunks} 个，向量 ${s.embedded} 个`);
         out(`提问 ${s.questions} 次，未能回答 ${s.abstained} 次；反馈 👍 ${s.feedbackUp} / 👎 ${s.feedbackDown}`);
         for (const d of s.byDocument)
           out(`  ${d.superseded ? '[旧版] ' : ''}${d.name}  《${d.title}》  版本：${d.version ?? '未注明'}  发布：${d.issuer ?? '未注明'}  ${d.shape}  ${d.chunk_count} 段`);
-      }),
+      }, library(opts)),
     );
 
   kb.command('hits')
@@ -75,8 +84,10 @@ export function registerKbCommands(program: Command): void {
     .argument('<question>', '问题')
     .option('-n, --limit <n>', '条数', '10')
     .option('--json', '输出 JSON')
-    .action(async (question: string, opts: { limit: string; json?: boolean }) =>
+    .option(...NO_PACK)
+    .action(async (question: string, opts: { limit: string; json?: boolean; pack?: boolean }) =>
       withKb(async (svc) => {
+        if (svc.stats().chunks === 0) throw new UserError(EMPTY_LIBRARY_ANSWER, 'not_found');
         const limit = Math.min(Math.max(Number(opts.limit) || 10, 1), 100);
         const r = await svc.retrieve(question, { limit, includeSuperseded: true });
         if (opts.json) {
@@ -110,7 +121,7 @@ export function registerKbCommands(program: Command): void {
             `${String(i + 1).padStart(2)}. 分数 ${p.score.toFixed(3)} 覆盖 ${p.coverage.toFixed(3)} [${ch}]${p.superseded ? ' [旧版]' : ''} ${p.chunk.doc_name} ${p.chunk.locator}${p.chunk.part ? `#${p.chunk.part}` : ''}\n    命中：${p.matched.join('、') || '—'}\n    ${p.chunk.text.replace(/\n/g, ' ').slice(0, 90)}`,
           );
         });
-      }),
+      }, library(opts)),
     );
 
   kb.command('eval')
@@ -118,10 +129,11 @@ export function registerKbCommands(program: Command): void {
     .argument('<file>', '题目文件（dev-questions.jsonl 格式）')
     .option('--json', '输出 JSON')
     .option('-v, --verbose', '列出每道题')
-    .action(async (file: string, opts: { json?: boolean; verbose?: boolean }) =>
-      withKb(async (svc) => {
-        const items = readEvalFile(file);
-        if (svc.stats().chunks === 0) throw new UserError('知识库是空的：请先运行 kb ingest <文件夹>。');
+    .option(...NO_PACK)
+    .action(async (file: string, opts: { json?: boolean; verbose?: boolean; pack?: boolean }) => {
+      const items = readEvalFile(file);
+      await withKb(async (svc) => {
+        if (svc.stats().chunks === 0) throw new UserError(EMPTY_LIBRARY_ANSWER, 'not_found');
         const scores = [];
         for (const it of items) scores.push(scoreItem(it, await svc.answer(it.question)));
         const s = summarize(scores);
@@ -131,8 +143,8 @@ export function registerKbCommands(program: Command): void {
             out(`${i.id} ${i.kind} fact=${fmt(i.fact)} cite=${fmt(i.citation)} abstain=${i.abstention ? 'ok' : 'WRONG'}${i.missing.length ? ' 缺：' + i.missing.join('、') : ''}`);
         out(`题目 ${s.total} 道（可回答 ${s.answerable}，应拒答 ${s.unanswerable}）`);
         out(`事实准确率 ${pct(s.factAccuracy)}  引用准确率 ${pct(s.citationAccuracy)}  拒答准确率 ${pct(s.abstentionAccuracy)}`);
-      }),
-    );
+      }, library(opts));
+    });
 
   kb.command('unanswered')
     .description('未能回答或被点 👎 的问题（供补充资料）')
@@ -151,8 +163,20 @@ export function registerKbCommands(program: Command): void {
     );
 }
 
-async function withKb(fn: (svc: KnowledgeAdmin) => Promise<void>): Promise<void> {
-  await withCliContext(async ({ db, config, logger }) => fn(createKnowledgeService({ db, config, logger })));
+/**
+ * Opens the library for one command. With `lib`, the library's folders (the bundled pack and
+ * KNOWLEDGE_DIR, src/knowledge/library.ts) are indexed first, as the service does at start, so
+ * that `kb ask` answers what the bot would; `kb ingest` / `remove` / `unanswered` leave them be.
+ */
+async function withKb(fn: (svc: KnowledgeAdmin) => Promise<void>, lib?: LibraryOptions): Promise<void> {
+  await withCliContext(async ({ db, config, logger }) => {
+    const svc = createKnowledgeService({ db, config, logger });
+    if (lib) {
+      const r = await loadLibrary(svc, config, logger, lib);
+      for (const f of r.failed) process.stderr.write(`${f.message}\n`);
+    }
+    await fn(svc);
+  });
 }
 
 function out(s: string): void {

@@ -43,6 +43,8 @@ function card(title: string, template: string, elements: unknown[]): Record<stri
 }
 
 export function buildAnswerCard(a: AnswerResult): Record<string, unknown> {
+  // Nothing indexed yet: an instruction for the admin, not a declined answer (no 👍/👎 to give).
+  if (a.libraryEmpty) return card('政策问答：知识库为空', 'orange', [{ tag: 'markdown', content: esc(a.answer) }]);
   if (a.abstained) {
     return card('政策问答：未找到依据', 'grey', [
       { tag: 'markdown', content: `**问题**：${esc(clip(a.question, 200))}` },
