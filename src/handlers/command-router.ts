@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { IsoDate } from '../workflow/types.js';
 import type { Actor } from './actor.js';
 import type { ParsedCommand } from './commands.js';
 import type { MessageSink } from '../bot/outbox.js';
@@ -29,13 +30,45 @@ export function inPrivateChat(c: Pick<CommandContext, 'chatType'>): boolean {
 
 export type CommandHandler = (ctx: CommandContext) => Promise<void> | void;
 
+/**
+ * The names the command arguments refer to (the roster's villages and
+ * townships, the talk subjects) and the campaign's today: what the suggester
+ * (command-suggest.ts) needs to split "完成城西村承诺谈话" the way the grammar
+ * reads it. Read only when a message looks like a command.
+ */
+export interface CommandWords {
+  villages(): readonly string[];
+  townships(): readonly string[];
+  talkSubjects(): readonly string[];
+  today(): IsoDate;
+}
+
+/** Before a roster is registered: no names, today in UTC (only used to validate dates). */
+const NO_WORDS: CommandWords = {
+  villages: () => [],
+  townships: () => [],
+  talkSubjects: () => [],
+  today: () => new Date().toISOString().slice(0, 10) as IsoDate,
+};
+
 /** Maps command names (from the COMMANDS table) to their handlers. */
 export class CommandRouter {
   private readonly handlers = new Map<string, CommandHandler>();
+  private commandWords: CommandWords = NO_WORDS;
 
   on(name: string, handler: CommandHandler): this {
     this.handlers.set(name, handler);
     return this;
+  }
+
+  /** Sets where the argument names come from (the workflow's roster). */
+  useWords(words: CommandWords): this {
+    this.commandWords = words;
+    return this;
+  }
+
+  words(): CommandWords {
+    return this.commandWords;
   }
 
   async route(ctx: CommandContext): Promise<void> {

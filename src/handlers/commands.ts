@@ -1,3 +1,5 @@
+import { toSimplified } from '../knowledge/normalize.js';
+
 /**
  * The chat commands of SPEC §2.3, one table: the parser, the router and the
  * help card all read it, so they cannot disagree.
@@ -67,7 +69,9 @@ export function parseCommand(text: string): ParsedCommand | null {
   if (!t) return null;
   const m = /^(\S+?)(?:[\s,，:：]+|$)([\s\S]*)$/.exec(t);
   if (!m) return null;
-  const spec = BY_WORD.get(m[1]!.toLowerCase());
+  const word = m[1]!.toLowerCase();
+  // Traditional command words (進度, 幫助) are the same commands.
+  const spec = BY_WORD.get(word) ?? BY_WORD.get(toSimplified(word, true));
   if (!spec) return null;
   const rest = (m[2] ?? '').trim();
   return { name: spec.name, args: rest ? rest.split(/[\s,，、;；]+/).filter(Boolean) : [], rest };

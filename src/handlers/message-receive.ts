@@ -2,11 +2,13 @@ import type { EventHandler } from '../bot/dispatcher.js';
 import { AppError, asAppError } from '../errors.js';
 import type { ActorResolver } from './actor.js';
 import type { CommandRouter } from './command-router.js';
+import { suggestCommand, suggestionMessage } from './command-suggest.js';
 import { parseCommand } from './commands.js';
 import { buildHelpCard } from './help-card.js';
 import { extractText, mentionsBot, readMessageEvent } from './message-content.js';
 import type { QaEntry } from './qa-entry.js';
 import { replyToMessage } from './reply.js';
+import { classifySmallTalk, isWordlessMedia, smallTalkReply } from './small-talk.js';
 
 export interface MessageHandlerDeps {
   botOpenId: () => string | undefined;
@@ -25,7 +27,10 @@ export interface MessageHandlerDeps {
 
 /**
  * im.message.receive_v1: every p2p message; in groups only those that @-mention
- * the bot (by open_id, never by name). Commands go to the router, the rest to Q&A.
+ * the bot (by open_id, never by name). Commands go to the router; small talk
+ * (greetings, thanks, emoji, stickers) gets a short reply and a near-command
+ * "您是不是要：…", neither reaching the Q&A (nor its question log); the rest is
+ * a question for the Q&A.
  */
 export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
   return async (env, ctx) => {
@@ -42,13 +47,19 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
     }
     const reply = replyToMessage(ctx.outbox, { messageId: msg.messageId, chatId: msg.chatId });
     if (msg.messageType === 'file' && deps.onFile) return deps.onFile(env, ctx);
+    if (isWordlessMedia(msg.messageType)) {
+      reply.text(smallTalkReply('media'));
+      return;
+    }
     const text = extractText(msg, deps.botOpenId());
     if (text === null) {
       reply.text('目前只能处理文字消息。发送「帮助」查看用法。');
       return;
     }
     if (text === '') {
-      reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
+      // A post of images or emoji only; a bare @-mention asks what the bot can do.
+      if (msg.messageType === 'post') reply.text(smallTalkReply('media'));
+      else reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
       return;
     }
     let actor = deps.resolveActor(msg.senderOpenId);
@@ -64,7 +75,11 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
         }
       }
       if (!command) {
-        await deps.qa(text, actor, reply);
+        const talk = classifySmallTalk(text);
+        const suggestion = talk ? null : suggestCommand(text, deps.commands.words());
+        if (talk) reply.text(smallTalkReply(talk));
+        else if (suggestion) reply.text(suggestionMessage(suggestion));
+        else await deps.qa(text, actor, reply);
       } else if (command.name === '帮助') {
         reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
       } else {

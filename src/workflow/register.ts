@@ -1,6 +1,7 @@
 import type { EventHandler } from '../bot/dispatcher.js';
 import { rosterResolver } from '../handlers/actor.js';
 import { checkinSubmitHandler, CHECKIN_ACTION } from '../handlers/workflow/checkin-form.js';
+import { workflowCommandWords } from '../handlers/workflow/command-words.js';
 import { fileImportHandler } from '../handlers/workflow/file-import.js';
 import { menuHandler } from '../handlers/workflow/menu.js';
 import { myCommand } from '../handlers/workflow/my-command.js';
@@ -41,7 +42,8 @@ export function registerWorkflow(rt: Runtime, opts: { qaAvailable?: () => boolea
     .on('谈话', talkCommand(deps))
     .on('风险', riskCommand(deps))
     .on('结构', structureCommand(deps))
-    .on('撤销', undoCommand(deps));
+    .on('撤销', undoCommand(deps))
+    .useWords(workflowCommandWords(deps.repos, deps.tz, rt.clock)); // names for 您是不是要：… suggestions
   rt.cardActions.set(CHECKIN_ACTION, checkinSubmitHandler(deps));
   rt.dispatcher.on('application.bot.menu_v6', menuHandler(deps, { resolveActor, commands: rt.commands, qaAvailable: opts.qaAvailable ?? (() => false) }));
   // The message handler calls rt.fileHandler for file messages.
