@@ -57,6 +57,10 @@ export const envSchema = z
     LLM_BASE_URL: optionalUrl,
     LLM_API_KEY: optionalText,
     LLM_MODEL: optionalText,
+    // LLM mode: the model rewrites a question into search terms within this time, else the question is searched as typed.
+    LLM_REWRITE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+    // LLM mode with Lark: stream the answer into the card (CardKit); off → one card when the answer is ready.
+    LARK_CARD_STREAMING: bool(true),
     EMBEDDING_BASE_URL: optionalUrl,
     EMBEDDING_MODEL: optionalText,
     EMBEDDING_API_KEY: optionalText,
@@ -126,7 +130,9 @@ export interface Config {
   };
   /** No LARK_APP_ID: nothing is sent to Lark, messages go to the log and the outbox. */
   offline: boolean;
-  llm?: { baseUrl: string; apiKey?: string; model: string };
+  llm?: { baseUrl: string; apiKey?: string; model: string; rewriteTimeoutMs: number };
+  /** Stream LLM answers into the card with CardKit (falls back to a normal card when unavailable). */
+  cardStreaming: boolean;
   embedding?: { baseUrl: string; apiKey?: string; model: string };
   tz: string;
   digestTime: string;
@@ -192,7 +198,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       botOpenId: e.LARK_BOT_OPEN_ID,
     },
     offline,
-    llm: e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL! } : undefined,
+    llm: e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL!, rewriteTimeoutMs: e.LLM_REWRITE_TIMEOUT_MS } : undefined,
+    cardStreaming: e.LARK_CARD_STREAMING,
     embedding: e.EMBEDDING_BASE_URL
       ? { baseUrl: e.EMBEDDING_BASE_URL, apiKey: e.EMBEDDING_API_KEY ?? e.LLM_API_KEY, model: e.EMBEDDING_MODEL! }
       : undefined,

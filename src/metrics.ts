@@ -54,7 +54,33 @@ export function createMetrics(opts: { outboxDepth: () => number; handlerQueue?: 
       },
     });
   }
-  return { registry, eventsReceived, eventsDuplicate, eventsRefused, handlerSeconds, sends };
+  const kbLlmRejected = new Counter({
+    name: 'huanjie_kb_llm_rejected_total',
+    help: 'Model answers not shown (the offline answer was used instead), by reason: a failed grounding check (uncited, unknown_citation, article, title, quantity, modality, empty) or the call (timeout, error)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const kbLlmRewrite = new Counter({
+    name: 'huanjie_kb_llm_rewrite_total',
+    help: 'Question rewrites into search terms before retrieval, by outcome (rewritten, timeout, error, empty)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const kbCardStream = new Counter({
+    name: 'huanjie_kb_card_stream_total',
+    help: 'Answers streamed into a CardKit card, by outcome (streamed, replaced: the check failed after streaming and the offline answer was put in, fallback: a normal card was sent)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  return { registry, eventsReceived, eventsDuplicate, eventsRefused, handlerSeconds, sends, kbLlmRejected, kbLlmRewrite, kbCardStream };
+}
+
+/** The knowledge service's counters, as the service reports them. */
+export function knowledgeMetrics(m: Pick<Metrics, 'kbLlmRejected' | 'kbLlmRewrite'>): { llmRejected(reason: string): void; rewrite(outcome: string): void } {
+  return {
+    llmRejected: (reason) => m.kbLlmRejected.inc({ reason }),
+    rewrite: (outcome) => m.kbLlmRewrite.inc({ outcome }),
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

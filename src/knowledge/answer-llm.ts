@@ -1,12 +1,14 @@
 import type { ChatOpenAI } from '@langchain/openai';
 import type { Passage } from './retrieve.js';
 import { citationOf, displayLocator, type Citation } from './citation.js';
+import { answerSentences, checkGrounding, type GroundingReason, type GroundingSource } from './grounding.js';
 
 /**
  * Generated answers (LLM_BASE_URL): the model sees only the retrieved passages,
- * numbered, and must cite [n] after every sentence. The answer is then checked —
- * every marker must name a passage shown, every sentence must carry one, and every
- * number it states must appear in the passages it cites — or it is discarded.
+ * numbered, and must cite [n] after every sentence. The answer is then checked
+ * (grounding.ts: markers, article numbers, law titles, quantities in any numerals,
+ * modality) — or it is discarded. Streamed answers are shown sentence by sentence,
+ * each only once it has passed the same check.
  */
 export const LLM_TIMEOUT_MS = 15_000;
 export const NO_ANSWER_MARK = '无法回答';
@@ -16,6 +18,8 @@ export type PromptMessage = ['system' | 'human', string];
 
 export interface ChatModelLike {
   invoke(messages: PromptMessage[], options?: { signal?: AbortSignal }): Promise<{ content: unknown }>;
+  /** Token by token (optional: without it answers are not streamed). */
+  stream?(messages: PromptMessage[], options?: { signal?: AbortSignal }): Promise<AsyncIterable<{ content: unknown }>>;
 }
 
 /**
@@ -41,6 +45,9 @@ export function createChatModel(cfg: { baseUrl: string; apiKey?: string; model: 
     async invoke(messages, options) {
       return (await (model ??= load())).invoke(messages, options);
     },
+    async stream(messages, options) {
+      return (await (model ??= load())).stream(messages, options);
+    },
   };
 }
 
@@ -61,69 +68,99 @@ export function buildPrompt(question: string, passages: Passage[]): PromptMessag
   ];
 }
 
-function textOf(content: unknown): string {
+export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content))
     return content.map((c) => (typeof c === 'string' ? c : typeof c?.text === 'string' ? c.text : '')).join('');
   return '';
 }
 
-const NUMBER_FACT = /\d+(?:\.\d+)?%?|[一二三四五六七八九十百千两]+分之[一二三四五六七八九十]+|[一二三四五六七八九十百两]+(?:日|天|年|人|名|个|户|周岁)/g;
+/** What the prompt showed for each passage: the claims of an answer are checked against exactly this. */
+export function sourcesOf(passages: Passage[]): GroundingSource[] {
+  return passages.map((p) => ({ text: p.chunk.text, title: p.chunk.doc_title, locator: p.chunk.locator, version: p.chunk.doc_version }));
+}
 
-export type CheckResult = { ok: true; cited: number[] } | { ok: false; reason: string };
+export type CheckResult = { ok: true; cited: number[] } | { ok: false; reason: string; code: GroundingReason };
 
 /** Verifies a generated answer against the passages it was given. */
 export function checkCitations(answer: string, passages: Passage[]): CheckResult {
-  const sentences = answer
-    .split(/(?<=[。！？；])/)
-    .map((s) => s.trim())
-    .filter((s) => s.replace(/\[\d+\]/g, '').replace(/[\s\p{P}]/gu, '').length > 0);
-  if (sentences.length === 0) return { ok: false, reason: 'empty' };
-  const cited = new Set<number>();
-  for (const s of sentences) {
-    const marks = [...s.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
-    if (marks.length === 0) return { ok: false, reason: `uncited sentence: ${s}` };
-    for (const n of marks) if (n < 1 || n > passages.length) return { ok: false, reason: `unknown citation [${n}]` };
-    const sources = marks.map((n) => passages[n - 1]!.chunk.text).join('\n');
-    for (const fact of s.replace(/\[\d+\]/g, '').match(NUMBER_FACT) ?? []) {
-      if (!sources.includes(fact)) return { ok: false, reason: `number not in cited passage: ${fact}` };
-    }
-    marks.forEach((n) => cited.add(n));
-  }
-  return { ok: true, cited: [...cited].sort((a, b) => a - b) };
+  const r = checkGrounding(answer, sourcesOf(passages));
+  return r.ok ? r : { ok: false, code: r.reason, reason: `${r.reason}: ${r.detail}` };
 }
+
+/** Why a model answer was not used: a failed check, or the call itself. */
+export type RejectReason = GroundingReason | 'timeout' | 'error';
 
 export type LlmOutcome =
   | { kind: 'answer'; answer: string; citations: Citation[] }
   | { kind: 'declined' }
-  | { kind: 'failed'; reason: string };
+  | { kind: 'failed'; reason: string; code: RejectReason };
+
+function isDecline(text: string): boolean {
+  return text.includes(NO_ANSWER_MARK) && text.replace(/\[\d+\]/g, '').trim().length <= NO_ANSWER_MARK.length + 2;
+}
+
+class Timeout extends Error {}
+
+/**
+ * Reads the model's answer, streaming when `onDraft` is given and the model can:
+ * each completed sentence is checked as it arrives and the checked prefix is passed
+ * to onDraft; the first sentence failing the check ends the stream (the answer is lost).
+ */
+async function generate(
+  model: ChatModelLike,
+  messages: PromptMessage[],
+  signal: AbortSignal,
+  sources: GroundingSource[],
+  onDraft?: (text: string) => void,
+): Promise<string> {
+  if (!onDraft || !model.stream) return textOf((await model.invoke(messages, { signal })).content).trim();
+  let text = '';
+  let shown = 0;
+  const publish = (complete: string[]) => {
+    if (complete.length <= shown || text.includes(NO_ANSWER_MARK)) return true;
+    for (const s of complete.slice(shown)) if (!checkGrounding(s, sources).ok) return false;
+    shown = complete.length;
+    onDraft(complete.join(''));
+    return true;
+  };
+  for await (const chunk of await model.stream(messages, { signal })) {
+    text += textOf(chunk.content);
+    // The last sentence may still grow (or get its [n]); only the ones before it are complete.
+    if (!publish(answerSentences(text).slice(0, -1))) return text;
+  }
+  return text.trim();
+}
 
 export async function answerWithModel(
   model: ChatModelLike,
   question: string,
   passages: Passage[],
   timeoutMs = LLM_TIMEOUT_MS,
+  opts: { onDraft?: (text: string) => void } = {},
 ): Promise<LlmOutcome> {
   const ctrl = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const sources = sourcesOf(passages);
   try {
-    const res = await Promise.race([
-      model.invoke(buildPrompt(question, passages), { signal: ctrl.signal }),
+    const text = await Promise.race([
+      generate(model, buildPrompt(question, passages), ctrl.signal, sources, opts.onDraft),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           ctrl.abort();
-          reject(new Error(`timeout after ${timeoutMs} ms`));
+          reject(new Timeout(`timeout after ${timeoutMs} ms`));
         }, timeoutMs);
       }),
     ]);
-    const text = textOf(res.content).trim();
-    if (text.includes(NO_ANSWER_MARK) && text.replace(/\[\d+\]/g, '').trim().length <= NO_ANSWER_MARK.length + 2) return { kind: 'declined' };
+    if (isDecline(text)) return { kind: 'declined' };
     const check = checkCitations(text, passages);
-    if (!check.ok) return { kind: 'failed', reason: check.reason };
+    if (!check.ok) return { kind: 'failed', reason: check.reason, code: check.code };
     return { kind: 'answer', answer: text, citations: check.cited.map((n) => citationOf(passages[n - 1]!.chunk)) };
   } catch (e) {
-    return { kind: 'failed', reason: e instanceof Error ? e.message : String(e) };
+    return { kind: 'failed', reason: e instanceof Error ? e.message : String(e), code: e instanceof Timeout ? 'timeout' : 'error' };
   } finally {
     if (timer) clearTimeout(timer);
+    // A stream cut short by a failed check is not read to its end.
+    ctrl.abort();
   }
 }

@@ -5,7 +5,11 @@ import { systemClock, type Clock } from '../clock.js';
 import { UserError } from '../errors.js';
 import { decideAbstention, type AbstainDecision } from './abstain.js';
 import { ABSTAIN_ANSWER, composeOfflineAnswer } from './answer-offline.js';
-import { answerWithModel, createChatModel, type ChatModelLike } from './answer-llm.js';
+import { answerWithModel, createChatModel, LLM_TIMEOUT_MS, type ChatModelLike } from './answer-llm.js';
+import { REWRITE_TIMEOUT_MS } from './llm-rewrite.js';
+import { prepareAsk } from './ask-context.js';
+import { ConversationMemory } from './conversation.js';
+import { analyzeQuestion, MAX_QUERY_CHARS } from './query.js';
 import type { Citation } from './citation.js';
 import { EmbeddingIndex, createEmbeddings } from './embed.js';
 import { IndexRepo, type DocRow } from './index-repo.js';
@@ -25,6 +29,8 @@ export interface AnswerResult {
   citations: Citation[];
   abstained: boolean;
   mode: 'offline' | 'llm';
+  /** A follow-up (那社区呢？) is answered as this question (the previous one with the new part). */
+  asked?: string;
   /** The library holds no passage at all: the answer says so (EMPTY_LIBRARY_ANSWER), not “no basis found”. */
   libraryEmpty?: boolean;
 }
@@ -32,11 +38,26 @@ export interface AnswerResult {
 export interface KnowledgeService {
   /** Index these folders/files (skips unchanged by hash). Called at service start with [config.knowledgeDir]. */
   ingestPaths(paths: string[]): Promise<IngestReport>;
-  ask(question: string, opts?: { askerOpenId?: string; channel?: 'chat' | 'cli' | 'console' }): Promise<AnswerResult>;
+  ask(question: string, opts?: AskOptions): Promise<AnswerResult>;
   /** Idempotent per (question, voter). */
   recordFeedback(questionId: number, voterOpenId: string, vote: 'up' | 'down'): void;
   /** Index loaded (for /readyz). */
   isReady(): boolean;
+}
+
+export interface AskOptions {
+  askerOpenId?: string;
+  channel?: 'chat' | 'cli' | 'console';
+  /** Who asks where (chat + person): the previous question there makes follow-ups whole. */
+  conversation?: string;
+  /** LLM mode: called with the answer so far, each time a further sentence has passed the grounding check. */
+  onDraft?: (text: string) => void;
+}
+
+/** Counters the service reports to /metrics (src/metrics.ts). */
+export interface KnowledgeMetrics {
+  llmRejected(reason: string): void;
+  rewrite(outcome: string): void;
 }
 
 export interface KnowledgeStats {
@@ -55,7 +76,7 @@ export interface KnowledgeStats {
 /** The service plus the admin/debug operations the CLI needs. */
 export interface KnowledgeAdmin extends KnowledgeService {
   /** The answer `ask` would give, without logging it (evaluation). */
-  answer(question: string): Promise<Omit<AnswerResult, 'questionId'> & { topScore: number | null }>;
+  answer(question: string, opts?: Pick<AskOptions, 'conversation' | 'onDraft'>): Promise<Omit<AnswerResult, 'questionId'> & { topScore: number | null }>;
   retrieve(question: string, opts?: { limit?: number; includeSuperseded?: boolean }): Promise<Retrieval & { decision: AbstainDecision }>;
   removeDocuments(ref: string): DocRow[];
   stats(): KnowledgeStats;
@@ -71,6 +92,7 @@ export interface KnowledgeDeps {
   chatModel?: ChatModelLike;
   /** Defaults to LLM_TIMEOUT_MS (15 s); tests shorten it. */
   llmTimeoutMs?: number;
+  metrics?: KnowledgeMetrics;
 }
 
 /** Hard cap on what is stored of a question (the analysed part is shorter still). */
@@ -86,6 +108,7 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
     : undefined;
   const retriever = new Retriever(repo, embedIndex);
   const chat: ChatModelLike | undefined = deps.chatModel ?? (config.llm ? createChatModel(config.llm) : undefined);
+  const memory = new ConversationMemory(clock);
 
   let ready = false;
   try {
@@ -120,12 +143,22 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
       return report;
     },
 
-    async answer(question) {
+    async answer(question, opts = {}) {
       const q = typeof question === 'string' ? question : '';
       let result: Omit<AnswerResult, 'questionId'>;
       let topScore: number | null = null;
       try {
-        const r = await retrieve(q);
+        const ctx = await prepareAsk(q, {
+          retrieve: (t) => retrieve(t),
+          hasContent: (t) => analyzeQuestion(t, retriever.vocabulary()).concepts.some((c) => !c.answerType),
+          memory,
+          conversation: opts.conversation,
+          chat,
+          // The rewrite never waits longer than an answer may.
+          rewriteTimeoutMs: Math.min(config.llm?.rewriteTimeoutMs ?? REWRITE_TIMEOUT_MS, deps.llmTimeoutMs ?? LLM_TIMEOUT_MS),
+        });
+        if (ctx.rewrite) deps.metrics?.rewrite(ctx.rewrite.kind === 'rewritten' ? 'rewritten' : ctx.rewrite.reason);
+        const r = ctx.base;
         topScore = r.decision.topCoverage;
         if (r.decision.abstain) {
           result = { question: q, answer: ABSTAIN_ANSWER, citations: [], abstained: true, mode: 'offline' };
@@ -133,12 +166,17 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
           const offline = composeOfflineAnswer(r);
           result = { question: q, answer: offline.answer, citations: offline.citations, abstained: false, mode: 'offline' };
           if (chat) {
-            const out = await answerWithModel(chat, r.query.text, offline.passages, deps.llmTimeoutMs);
+            const out = await answerWithModel(chat, ctx.asked.slice(0, MAX_QUERY_CHARS), ctx.modelPassages, deps.llmTimeoutMs, { onDraft: opts.onDraft });
             if (out.kind === 'answer') result = { ...result, answer: out.answer, citations: out.citations, mode: 'llm' };
             else if (out.kind === 'declined') result = { question: q, answer: ABSTAIN_ANSWER, citations: [], abstained: true, mode: 'llm' };
-            else logger.warn({ reason: out.reason }, 'kb: model answer rejected; using the offline answer');
+            else {
+              deps.metrics?.llmRejected(out.code);
+              logger.warn({ reason: out.reason }, 'kb: model answer rejected; using the offline answer');
+            }
           }
         }
+        if (ctx.asked !== q) result = { ...result, asked: ctx.asked };
+        if (opts.conversation) memory.remember(opts.conversation, { question: ctx.asked, cited: result.citations.map((c) => `《${c.title}》${c.locator}`) });
       } catch (e) {
         // Retrieval must never take the bot down: an unexpected failure is a logged abstention.
         logger.error({ err: e instanceof Error ? e.message : String(e) }, 'kb: ask failed');
@@ -151,7 +189,7 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
 
     async ask(question, opts = {}) {
       const q = typeof question === 'string' ? question : '';
-      const { topScore, ...result } = await service.answer(q);
+      const { topScore, ...result } = await service.answer(q, { conversation: opts.conversation, onDraft: opts.onDraft });
       const questionId = log.log({
         askedAt: clock.now(),
         askerOpenId: opts.askerOpenId ?? null,

@@ -27,6 +27,11 @@ async function withModel(reply: (body: Record<string, unknown>) => { status?: nu
   return { svc, fake };
 }
 
+/** The answer prompt (not the search-term rewrite, which is asked first). */
+function isAnswerRequest(r: { path: string; body: Record<string, unknown> }): boolean {
+  return r.path.endsWith('/chat/completions') && JSON.stringify(r.body.messages).includes('只能依据下面给出的【资料】');
+}
+
 describe('answers written by a chat model', () => {
   it('uses the model answer when every sentence cites a passage it was shown', async () => {
     const { svc, fake } = await withModel(() => ({ content: '花名册应当在投票日的二十五日前张榜公布[1]。有不同意见的可在七日内提出[1]。' }));
@@ -34,7 +39,7 @@ describe('answers written by a chat model', () => {
     expect(a.mode).toBe('llm');
     expect(a.answer).toContain('[1]');
     expect(a.citations[0]!.locator).toBe('第三条');
-    const req = fake.requests.find((r) => r.path.endsWith('/chat/completions'))!;
+    const req = fake.requests.find(isAnswerRequest)!;
     const prompt = JSON.stringify(req.body.messages);
     expect(prompt).toContain('第三条');
     expect(prompt).toContain('只能依据下面给出的【资料】回答');
@@ -68,7 +73,8 @@ describe('answers written by a chat model', () => {
     const { svc, fake } = await withModel(() => ({ content: '无法回答' }));
     const none = await svc.ask('村干部的工资每月多少钱');
     expect(none.abstained).toBe(true);
-    expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(0);
+    // Only the search-term rewrite is asked for; no answer is written from nothing.
+    expect(fake.requests.filter(isAnswerRequest)).toHaveLength(0);
     const declined = await svc.ask('花名册要提前几天张榜');
     expect(declined.abstained).toBe(true);
     expect(declined.citations).toEqual([]);
