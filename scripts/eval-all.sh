@@ -10,6 +10,7 @@
 # ../shared/corpus (recursively, seeds included) + CODE_DIR/knowledge (the bundled pack of the code
 # under test) + SETS_DIR/eval/docs/unseen (dev and held-back documents together).
 # Raw outputs are kept in EVAL_OUT (default: a new temp dir, printed at the end).
+# EVAL_SETS="unseen-dev unseen-heldback" runs only the named sets (names as in the table).
 set -euo pipefail
 
 SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,6 +55,7 @@ printf '%-16s %4s  %-22s  %-22s\n' set n 'kb eval f/c/d %' 'ask --batch f/c/d %'
 for entry in "${SETS[@]}"; do
   name=${entry%%=*}
   file=${entry#*=}
+  if [[ -n ${EVAL_SETS:-} && " $EVAL_SETS " != *" $name "* ]]; then continue; fi
   if [[ ! -f $file ]]; then
     printf '%-16s  (missing: %s)\n' "$name" "$file"
     continue

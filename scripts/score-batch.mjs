@@ -3,8 +3,10 @@
 // strictly and from outside the code under test, so that an old commit can be scored the same way:
 //   fact      — not declined, and every must_contain string is in the first 1,500 characters a reader
 //               sees (the answer, then each quoted passage as 《title》locator + text);
-//   citation  — not declined, and a citation names the item's doc (file name) and, when given, has the
-//               item's article in its locator (a passage that merely mentions 第N条 does not count);
+//   citation  — not declined, and a citation names the item's doc (file name) and, when given, the
+//               item's article: an article number (第N条) must be in the citation's locator (a passage
+//               that merely mentions 第N条 does not count); any other locator text (the older sets use
+//               a phrase of the passage for speeches and lists) in the locator or the passage text;
 //   declines  — a `none` item is right when declined; a `fact`/`multi` item is right when answered.
 // A declined answer never counts as right for fact or citation.
 //
@@ -32,6 +34,14 @@ function visible(a) {
   return Array.from(parts.join('\n')).slice(0, VISIBLE_CHARS).join('');
 }
 
+const ARTICLE = /^第[一二三四五六七八九十百零〇\d]+条$/;
+
+function namesArticle(c, article) {
+  if (!article) return true;
+  const locator = String(c.locator ?? '');
+  return ARTICLE.test(article) ? locator.includes(article) : locator.includes(article) || String(c.text ?? '').includes(article);
+}
+
 export function scoreOne(q, a) {
   if (!a) return { id: q.id, kind: q.kind, fact: q.kind === 'none' ? null : false, citation: q.kind === 'none' ? null : false, decline: false, missing: q.must_contain ?? [], noAnswer: true };
   const declined = !!a.abstained;
@@ -39,7 +49,7 @@ export function scoreOne(q, a) {
   const seen = visible(a);
   const must = q.must_contain ?? [];
   const missing = declined ? must : must.filter((m) => !seen.includes(m));
-  const citation = !declined && !!q.doc && (a.citations ?? []).some((c) => c.doc === q.doc && (!q.article || String(c.locator ?? '').includes(q.article)));
+  const citation = !declined && !!q.doc && (a.citations ?? []).some((c) => c.doc === q.doc && namesArticle(c, q.article));
   return { id: q.id, kind: q.kind, fact: !declined && missing.length === 0, citation, decline: !declined, missing, declined };
 }
 
