@@ -30,11 +30,15 @@ export const SMALL_TALK_WORDS: Readonly<Record<SmallTalkKind, readonly string[]>
   laugh: ['哈哈', '呵呵', '嘿嘿', '嘻嘻', '哈', 'haha', 'lol'],
 };
 
-/** Particles and forms of address that may surround small talk ("谢谢你啊", "您好领导"). */
+/** Particles and words that may surround small talk ("谢谢啦", "谢谢你的回答"). */
 export const SMALL_TALK_FILLERS: readonly string[] = [
   '啊', '呀', '啦', '嘛', '哦', '噢', '喔', '呢', '了', '哈', '哟', '呐', '嗯', '哇', '咯', '滴',
-  '你', '您', '你们', '大家', '各位', '老师', '领导', '同志', '助手', '小助手', '换届助手', '机器人',
   '非常', '真是', '真的', '太', '很', '的', '回答', '解答', '帮助', '帮忙', '指导', '支持',
+];
+
+/** Forms of address: around small talk ("您好领导"), or alone (calling the bot: "助手", "老师"). */
+export const SMALL_TALK_ADDRESSES: readonly string[] = [
+  '你', '您', '你们', '大家', '各位', '老师', '领导', '同志', '助手', '小助手', '换届助手', '机器人', '机器人助手',
 ];
 
 /** The longest message (after removing punctuation and spaces) that may still be small talk. */

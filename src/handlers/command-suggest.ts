@@ -105,30 +105,45 @@ function heads(first: string[], w: string): Head[] {
 /** A set of names matched the way names.ts matches them: canonical form, or without 村/镇/社区…. */
 class NameSet {
   private readonly names = new Set<string>();
-  constructor(lists: readonly (readonly string[])[]) {
-    for (const l of lists) {
-      for (const n of l) {
-        const c = canonicalName(n);
-        if (c) this.names.add(c);
-        const s = stripSuffix(n);
-        if ([...s].length >= 2) this.names.add(s);
-      }
+  constructor(list: readonly string[]) {
+    for (const n of list) {
+      const c = canonicalName(n);
+      if (c) this.names.add(c);
+      const s = stripSuffix(n);
+      if ([...s].length >= 2) this.names.add(s);
     }
   }
   has(s: string): boolean {
     return this.names.has(canonicalName(s));
   }
-  get size(): number {
-    return this.names.size;
+}
+
+/**
+ * Name sets by the list they were built from: the roster's lists are kept
+ * (same array) until a region changes, so a province's villages are indexed
+ * once, not per message.
+ */
+const SETS = new WeakMap<readonly string[], NameSet>();
+function nameSet(list: readonly string[]): NameSet {
+  let s = SETS.get(list);
+  if (!s) SETS.set(list, (s = new NameSet(list)));
+  return s;
+}
+
+/** The names a first argument may be: any of several lists. */
+class Names {
+  constructor(private readonly sets: readonly NameSet[]) {}
+  has(s: string): boolean {
+    return this.sets.some((x) => x.has(s));
   }
 }
 
-const STAGE_NAMES = new NameSet(Object.values(STAGE_TEMPLATES).map((stages) => stages.flatMap((s) => [s.name, ...s.aliases])));
+const STAGE_NAMES = new NameSet(Object.values(STAGE_TEMPLATES).flatMap((stages) => stages.flatMap((s) => [s.name, ...s.aliases])));
 
 /** What each command's arguments are, for the commands that take any. */
 interface Grammar {
   /** The first argument: whose names. */
-  subject(w: CommandWords): NameSet;
+  subject(w: CommandWords): Names;
   /** Words with a fixed meaning that may follow it, glued (stages, statuses, dates, categories…). */
   isWord(p: string, today: IsoDate): boolean;
   /** Known words needed before free text (备注/描述) may follow glued; Infinity: no free text. */
@@ -152,10 +167,10 @@ const isTalkWord = (p: string, today: IsoDate) => {
     return false;
   }
 };
-const villages = (w: CommandWords) => new NameSet([w.villages()]);
+const villages = (w: CommandWords) => new Names([nameSet(w.villages())]);
 
 const stageGrammar = (name: '进度' | '完成'): Grammar => ({
-  subject: (w) => (name === '进度' ? new NameSet([w.villages(), w.townships()]) : villages(w)),
+  subject: (w) => (name === '进度' ? new Names([nameSet(w.villages()), nameSet(w.townships())]) : villages(w)),
   isWord: (p, today) => STAGE_NAMES.has(p) || statusOf(p) !== undefined || isDate(p, today),
   knownBeforeFreeText: 2,
   parse: (args, today) => void parseStageCommand(name, args, today),
@@ -165,7 +180,7 @@ const GRAMMARS: Readonly<Record<string, Grammar>> = {
   进度: stageGrammar('进度'),
   完成: stageGrammar('完成'),
   谈话: {
-    subject: (w) => new NameSet([w.talkSubjects()]),
+    subject: (w) => new Names([nameSet(w.talkSubjects())]),
     isWord: (p, today) => ([...p].length >= 2 && isTalkCategory(p)) || isTalkWord(p, today),
     knownBeforeFreeText: 1,
     parse: (args, today) => void parseTalkCommand(args, today, isTalkCategory),
@@ -183,7 +198,7 @@ const GRAMMARS: Readonly<Record<string, Grammar>> = {
     parse: (args) => void parseStructureCommand(args),
   },
   逾期: {
-    subject: (w) => new NameSet([w.townships()]),
+    subject: (w) => new Names([nameSet(w.townships())]),
     isWord: () => false,
     knownBeforeFreeText: Infinity,
     parse: (args) => {
@@ -199,7 +214,7 @@ function longest(chars: readonly string[], at: number, max: number, ok: (p: stri
 }
 
 /** Splits text glued to a command word into its arguments: a known name first, then known words, then free text if allowed. */
-function splitGlued(g: Grammar, glued: readonly string[], subject: NameSet, today: IsoDate): string[] | null {
+function splitGlued(g: Grammar, glued: readonly string[], subject: Names, today: IsoDate): string[] | null {
   const n = longest(glued, 0, MAX_NAME, (p) => subject.has(p));
   if (!n) return null;
   const args = [glued.slice(0, n).join('')];
@@ -221,7 +236,7 @@ interface Candidate extends CommandSuggestion {
   rank: number;
 }
 
-function candidate(spec: CommandSpec, w: string, head: Head, first: string[], rest: readonly string[], words: CommandWords, cache: Map<string, NameSet>): Candidate | null {
+function candidate(spec: CommandSpec, w: string, head: Head, first: string[], rest: readonly string[], words: CommandWords, cache: Map<string, Names>): Candidate | null {
   const glued = first.slice([...head.typed].length);
   if (head.typo === 'none' && glued.length === 0) return null; // that was a command already
   const g = GRAMMARS[spec.name];
@@ -270,7 +285,7 @@ export function suggestCommand(text: string, words: CommandWords): CommandSugges
   const [firstToken, ...rest] = t.split(/[\s,，、;；:：]+/).filter(Boolean);
   if (!firstToken) return null;
   const first = [...firstToken];
-  const cache = new Map<string, NameSet>();
+  const cache = new Map<string, Names>();
   const found: Candidate[] = [];
   for (const spec of COMMANDS) {
     for (const w of [spec.name, ...spec.aliases]) {

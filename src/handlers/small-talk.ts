@@ -1,5 +1,5 @@
 import { toSimplified } from '../knowledge/normalize.js';
-import { SMALL_TALK_FILLERS, SMALL_TALK_MAX_CHARS, SMALL_TALK_WORDS, type SmallTalkKind } from './chat-words.js';
+import { SMALL_TALK_ADDRESSES, SMALL_TALK_FILLERS, SMALL_TALK_MAX_CHARS, SMALL_TALK_WORDS, type SmallTalkKind } from './chat-words.js';
 
 /**
  * Messages that are not questions: greetings, thanks, acknowledgements,
@@ -47,31 +47,34 @@ for (const kind of PRIORITY) {
   }
 }
 const FILLERS = new Set(SMALL_TALK_FILLERS.map(smallTalkCore).filter(Boolean));
-const MAX_WORD = Math.max(...[...WORD_KIND.keys(), ...FILLERS].map((w) => [...w].length));
+const ADDRESSES = new Set(SMALL_TALK_ADDRESSES.map(smallTalkCore).filter(Boolean));
+const MAX_WORD = Math.max(...[...WORD_KIND.keys(), ...FILLERS, ...ADDRESSES].map((w) => [...w].length));
 
 /**
- * Whether `chars` is made only of small-talk words and fillers, with at least
- * one word ("谢谢你啊", "好的好的", "您好领导"); returns the most telling kind.
+ * Whether `chars` is made only of small-talk words, fillers and forms of
+ * address ("谢谢你啊", "好的好的", "您好领导"); returns the most telling kind.
+ * Forms of address alone ("助手", "老师") call the bot: a greeting.
  */
 function segment(chars: readonly string[]): SmallTalkKind | null {
-  // best[i]: the kinds seen on some full segmentation of chars[0..i), or null if unreachable.
-  const best: (Set<SmallTalkKind> | null)[] = Array.from({ length: chars.length + 1 }, () => null);
-  best[0] = new Set();
+  // seen[i]: for some full segmentation of chars[0..i), the kinds it holds ('address' included); null if none.
+  type Seen = SmallTalkKind | 'address';
+  const seen: (Set<Seen> | null)[] = Array.from({ length: chars.length + 1 }, () => null);
+  seen[0] = new Set();
   for (let i = 0; i < chars.length; i++) {
-    const from = best[i];
+    const from = seen[i];
     if (!from) continue;
     for (let j = i + 1; j <= Math.min(chars.length, i + MAX_WORD); j++) {
       const w = chars.slice(i, j).join('');
-      const kind = WORD_KIND.get(w);
+      const kind: Seen | undefined = WORD_KIND.get(w) ?? (ADDRESSES.has(w) ? 'address' : undefined);
       if (!kind && !FILLERS.has(w)) continue;
-      const next = (best[j] ??= new Set());
+      const next = (seen[j] ??= new Set());
       for (const k of from) next.add(k);
       if (kind) next.add(kind);
     }
   }
-  const kinds = best[chars.length];
-  if (!kinds || kinds.size === 0) return null;
-  return PRIORITY.find((k) => kinds.has(k)) ?? null;
+  const kinds = seen[chars.length];
+  if (!kinds) return null;
+  return PRIORITY.find((k) => kinds.has(k)) ?? (kinds.has('address') ? 'greeting' : null);
 }
 
 /** What kind of small talk a text message is, or null when it may be a question or a command. */

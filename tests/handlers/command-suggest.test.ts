@@ -116,11 +116,13 @@ describe('classifySmallTalk', () => {
     ['哈哈哈哈', 'laugh'],
     ['x', 'single'],
     ['？', 'emoji'],
+    ['换届助手', 'greeting'],
+    ['您好领导', 'greeting'],
   ])('%j → %s', (text, kind) => {
     expect(classifySmallTalk(text)).toBe(kind);
   });
 
-  it.each(['选民名单要提前多少天公布', '您好，候选人需要什么条件？', '不好', '可以吗', '谢谢，另外问一下补选怎么办', '好的'.repeat(20), '   '])('%j is not small talk', (text) => {
+  it.each(['回答', '选民名单要提前多少天公布', '您好，候选人需要什么条件？', '不好', '可以吗', '谢谢，另外问一下补选怎么办', '好的'.repeat(20), '   '])('%j is not small talk', (text) => {
     expect(classifySmallTalk(text)).toBeNull();
   });
 });
