@@ -7,7 +7,7 @@ import { findTalkCategory } from '../workflow/talks.js';
 import type { IsoDate } from '../workflow/types.js';
 import { HOMOPHONES, QUESTION_WORDS } from './chat-words.js';
 import type { CommandWords } from './command-router.js';
-import { COMMANDS, normalizeInput, type CommandSpec } from './commands.js';
+import { COMMANDS, normalizeInput, type CommandSpec, type ParsedCommand } from './commands.js';
 import { parseRiskCommand, parseStageCommand, parseStructureCommand, parseTalkCommand, statusOf } from './workflow/grammar.js';
 
 /**
@@ -39,7 +39,7 @@ const MAX_NAME = 20;
 /** The reply to a near-command. */
 export function suggestionMessage(s: CommandSuggestion): string {
   const why =
-    s.kind === 'typo' ? `命令词是「${s.word}」（您输入的是「${s.typed}」）` : '命令词与后面的各项之间要用空格隔开';
+    s.kind === 'typo' ? `命令词是「${s.word}」（您输入的是「${s.typed}」）` : '命令的各项之间要用空格隔开';
   return `您是不是要：${s.command}\n${why}。请核对后直接发送这条命令（我不会自动执行）；发送「帮助」查看全部命令。`;
 }
 
@@ -302,4 +302,33 @@ export function suggestCommand(text: string, words: CommandWords): CommandSugges
   if (top.length !== 1) return null;
   const { rank: _rank, ...s } = top[0]!;
   return s;
+}
+
+/**
+ * A command whose arguments were glued together after the command word
+ * ("完成 城西村承诺谈话"): when the grammar refuses it as typed and splitting
+ * its first argument gives a command the grammar reads, that is the
+ * suggestion. A command the grammar reads as typed is never second-guessed.
+ */
+export function suggestSpacing(command: ParsedCommand, words: CommandWords): CommandSuggestion | null {
+  const g = GRAMMARS[command.name];
+  const [first, ...rest] = command.args;
+  if (!g || first === undefined || command.rest.length > MAX_TEXT) return null;
+  const today = words.today();
+  try {
+    g.parse(command.args, today);
+    return null;
+  } catch {
+    // refused as typed: try the split below
+  }
+  const subject = g.subject(words);
+  const split = splitGlued(g, [...first], subject, today) ?? splitGlued(g, [...toSimplified(first, true)], subject, today);
+  if (!split || split.length < 2) return null;
+  const args = [...split, ...rest];
+  try {
+    g.parse(args, today);
+  } catch {
+    return null;
+  }
+  return { command: [command.name, ...args].join(' '), kind: 'spacing', typed: command.name, word: command.name };
 }

@@ -2,7 +2,7 @@ import type { EventHandler } from '../bot/dispatcher.js';
 import { AppError, asAppError } from '../errors.js';
 import type { ActorResolver } from './actor.js';
 import type { CommandRouter } from './command-router.js';
-import { suggestCommand, suggestionMessage } from './command-suggest.js';
+import { suggestCommand, suggestionMessage, suggestSpacing } from './command-suggest.js';
 import { parseCommand } from './commands.js';
 import { buildHelpCard } from './help-card.js';
 import { extractText, mentionsBot, readMessageEvent } from './message-content.js';
@@ -83,6 +83,12 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
       } else if (command.name === '帮助') {
         reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
       } else {
+        // "完成 城西村承诺谈话": refused as typed, read by the grammar once split.
+        const spacing = suggestSpacing(command, deps.commands.words());
+        if (spacing) {
+          reply.text(suggestionMessage(spacing));
+          return;
+        }
         await deps.commands.route({ command, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: msg.messageId, outbox: ctx.outbox, chatType: msg.chatType });
       }
     } catch (e) {

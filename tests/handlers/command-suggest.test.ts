@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HOMOPHONES, SMALL_TALK_WORDS } from '../../src/handlers/chat-words.js';
 import type { CommandWords } from '../../src/handlers/command-router.js';
-import { looksLikeQuestion, suggestCommand } from '../../src/handlers/command-suggest.js';
+import { looksLikeQuestion, suggestCommand, suggestSpacing } from '../../src/handlers/command-suggest.js';
 import { COMMANDS, parseCommand } from '../../src/handlers/commands.js';
 import { classifySmallTalk } from '../../src/handlers/small-talk.js';
 
@@ -37,6 +37,8 @@ describe('suggestCommand', () => {
     ['我得', '我的'],
     ['谈化', '谈话'],
     ['hepl', 'help'],
+    ['ｈｅｐｌ', 'help'],
+    ['完成城西村承諾談話', '完成 城西村 承诺谈话'],
   ])('%j → %j', (text, command) => {
     expect(suggestCommand(text, words)?.command).toBe(command);
   });
@@ -79,6 +81,19 @@ describe('suggestCommand', () => {
       expect(s, t).not.toBeNull();
       expect(parseCommand(s!.command), t).not.toBeNull();
     }
+  });
+
+  it('a command refused as typed is split when the split reads; one read as typed is left alone', () => {
+    const fix = (t: string) => suggestSpacing(parseCommand(t)!, words)?.command ?? null;
+    expect(fix('完成 城西村承诺谈话')).toBe('完成 城西村 承诺谈话');
+    expect(fix('完成　城西村承諾談話')).toBe('完成 城西村 承诺谈话');
+    expect(fix('进度 城西村选举 进行中')).toBe('进度 城西村 选举 进行中');
+    expect(fix('完成 城西村')).toBeNull();
+    expect(fix('完成 城西村 审计')).toBeNull();
+    expect(fix('完成 城西村 审记')).toBeNull();
+    expect(fix('进度 城西村审计')).toBeNull();
+    expect(fix('风险 城西村信访有人闹事')).toBeNull();
+    expect(fix('帮助')).toBeNull();
   });
 
   it('a long text is not read at all', () => {
