@@ -75,17 +75,20 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
         }
       }
       if (!command) {
-        const talk = classifySmallTalk(text);
-        const suggestion = talk ? null : suggestCommand(text, deps.commands.words());
-        if (talk) reply.text(smallTalkReply(talk));
-        else if (suggestion) reply.text(suggestionMessage(suggestion));
-        else await deps.qa(text, actor, reply);
+        const answer = notAQuestion(text, deps.commands);
+        if (answer) {
+          ctx.logger.info({ kind: answer.kind }, 'not a question: answered without the Q&A');
+          reply.text(answer.text);
+        } else {
+          await deps.qa(text, actor, reply);
+        }
       } else if (command.name === '帮助') {
         reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
       } else {
         // "完成 城西村承诺谈话": refused as typed, read by the grammar once split.
         const spacing = suggestSpacing(command, deps.commands.words());
         if (spacing) {
+          ctx.logger.info({ kind: 'spacing', command: command.name }, 'command refused as typed: suggested the split');
           reply.text(suggestionMessage(spacing));
           return;
         }
@@ -100,4 +103,12 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
       reply.text(err.userMessage);
     }
   };
+}
+
+/** Small talk, or a near-command: the reply, without the Q&A (so not logged as a policy question). */
+function notAQuestion(text: string, commands: CommandRouter): { kind: string; text: string } | null {
+  const talk = classifySmallTalk(text);
+  if (talk) return { kind: talk, text: smallTalkReply(talk) };
+  const s = suggestCommand(text, commands.words());
+  return s ? { kind: s.kind, text: suggestionMessage(s) } : null;
 }
