@@ -27,6 +27,12 @@ export const ABSTAIN_COVERAGE = 0.44;
 export const RESCUE_COVERAGE = 0.3;
 export const RESCUE_MARGIN = 0.08;
 export const RESCUE_SENTENCE = 0.9;
+/**
+ * A question naming a region whose own document ranks first needs less coverage: the
+ * region already narrowed the library to one rule (浙江的村，正式候选人退出了咋补 → 浙江's
+ * article on 补足, phrased in words the rule does not use).
+ */
+export const REGION_COVERAGE = 0.33;
 
 /** Passages quoted besides the best one must reach this share of its score. */
 export const QUOTE_RELATIVE_SCORE = 0.6;
@@ -83,17 +89,29 @@ export function abstainSignals(passages: Passage[], concepts: Concept[], text: s
   return { coverage, sentence: best?.sentence ?? coverage, margin, kindFit: fit, kinds, gated, gatedFit, content: content.length, matched };
 }
 
-export function decideAbstention(conceptCount: number, passages: Passage[], threshold = ABSTAIN_COVERAGE, concepts: Concept[] = [], text = ''): AbstainDecision {
+/** 日期 asked as 哪天/最晚哪天 is answered by a day relative to another (选举日的三日前, 当日或者次日). */
+const RELATIVE_DAY = /选举日|之日|当日|次日|日内|日前|日后|[一二三四五六七八九十\d]+日[前后内]/;
+
+export function decideAbstention(
+  conceptCount: number,
+  passages: Passage[],
+  threshold = ABSTAIN_COVERAGE,
+  concepts: Concept[] = [],
+  text = '',
+): AbstainDecision {
   if (conceptCount === 0) return { abstain: true, reason: 'no_question', topCoverage: 0 };
   if (!passages[0]) return { abstain: true, reason: 'no_match', topCoverage: 0 };
   const s = abstainSignals(passages, concepts, text);
   const out = (reason: AbstainDecision['reason']): AbstainDecision => ({ abstain: reason !== null, reason, topCoverage: s.coverage, signals: s });
   const strict = concepts.find((c) => c.answerType && STRICT_ANSWER_TYPES.has(c.answerType.name));
-  if (strict && !passages.slice(0, 3).some((p) => p.matched.includes(strict.word))) return out(s.coverage < threshold ? 'weak_evidence' : 'no_such_fact');
+  const relative = strict?.answerType?.name === '日期' && !/几月|几号|几日/.test(text);
+  const stated = (p: Passage) => p.matched.includes(strict!.word) || (relative && RELATIVE_DAY.test(p.chunk.text ?? ''));
+  if (strict && !passages.slice(0, 3).some(stated)) return out(s.coverage < threshold ? 'weak_evidence' : 'no_such_fact');
   // A passage stating none of the kinds asked (几天 and no duration) does not answer. 能不能
   // is left out: a list of disqualifying cases answers it without 可以/不得.
   if (s.gated.length && s.gatedFit === 0) return out('wrong_kind');
-  if (s.coverage >= threshold) return out(s.content >= 3 && s.matched <= 1 ? 'one_keyword' : null);
+  const bar = passages[0].ownRegion ? Math.min(threshold, REGION_COVERAGE) : threshold;
+  if (s.coverage >= bar) return out(s.content >= 3 && s.matched <= 1 ? 'one_keyword' : null);
   const clearWinner = s.coverage >= RESCUE_COVERAGE && s.margin >= RESCUE_MARGIN && s.sentence >= RESCUE_SENTENCE * s.coverage && s.matched >= 2;
   return out(clearWinner ? null : 'weak_evidence');
 }

@@ -44,7 +44,9 @@ export const KIND_RULES: KindRule[] = [
 ];
 
 /** The kinds a question asks for (a compound question may ask two: 多少天，由谁公布). */
-export function questionKinds(text: string): QuestionKind[] {
+export function questionKinds(raw: string): QuestionKind[] {
+  // 那几个人/这几位 point at people already named; they do not ask how many.
+  const text = raw.replace(/[那这]几(个|位|名|人)/g, '那些人');
   const out: QuestionKind[] = [];
   for (const r of KIND_RULES) if (r.ask.test(text)) out.push(r.kind);
   // 由谁/谁来 is a who-question even with 能不能 in it; 多少 alone after a time word is time.

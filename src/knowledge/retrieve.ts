@@ -4,6 +4,8 @@ import { altDf, analyzeQuestion, type AnalyzedQuery, type Concept } from './quer
 import { Vocabulary } from './vocabulary.js';
 import { charBigrams } from './tokenize.js';
 import { DOMAIN_TERMS, SYNONYM_GROUPS } from './synonyms.js';
+import { kindFit, questionKinds } from './question-type.js';
+import { NO_REGION, hasRegion, placeStem, regionFactor, regionOfDocument, regionOfQuestion, sameRegion, type Region } from './region.js';
 
 /** A dense retriever (embeddings); optional. */
 export interface VectorSearch {
@@ -25,12 +27,24 @@ export interface Passage {
   superseded: boolean;
   /** Coverage by the passage's best single sentence (0 when not measured: far below the best). */
   sentence?: number;
+  /** Where its document applies (no province/place: national or general). */
+  region?: Region;
+  /** Its document is of the region the question names. */
+  ownRegion?: boolean;
 }
 
 export interface Retrieval {
   query: AnalyzedQuery;
   passages: Passage[];
+  /** The region the question names (none: national law preferred). */
+  region?: Region;
 }
+
+/**
+ * A question naming a region never quotes another province's rule when a passage of the
+ * named region covers at least this share of the best coverage.
+ */
+const OWN_REGION_ENOUGH = 0.5;
 
 const WORD_LIMIT = 40;
 const CONJUNCTIVE_LIMIT = 30;
@@ -163,9 +177,41 @@ export function coverageOf(concepts: Concept[], body: Set<string>, title: Set<st
   return { coverage: total > 0 ? got / total : 0, matched };
 }
 
+/** A local rule is ranked down for a question naming no region unless it covers this much more than national law. */
+const LOCAL_BETTER_BY = 0.05;
+
+/**
+ * Region preference (region.ts): the named region first, other provinces far down; with no
+ * region named, national law first — unless the local rule clearly covers the question
+ * better than any national passage (the law is silent where a province's rule is specific).
+ */
+export function applyRegion(asked: Region, passages: Passage[]): void {
+  const national = Math.max(0, ...passages.filter((p) => !p.region?.province).map((p) => p.coverage));
+  for (const p of passages) {
+    if (!p.region || !hasRegion(p.region)) continue;
+    p.ownRegion = sameRegion(asked, p.region);
+    if (!hasRegion(asked) && p.coverage > national + LOCAL_BETTER_BY) continue;
+    p.score *= regionFactor(asked, p.region);
+  }
+}
+
+/**
+ * The region a question names is handled by the region preference, not as a word to
+ * cover: 浙江 in 浙江的选委会得几个人 is in no article's text (only in the title).
+ */
+export function withoutRegionWords(q: AnalyzedQuery, asked: Region): AnalyzedQuery {
+  if (!hasRegion(asked)) return q;
+  const names = asked.province ? [asked.province] : [asked.place!, placeStem(asked.place!)];
+  const isRegion = (w: string) => names.some((n) => w === n || (w.startsWith(n) && /^(省|市|县|这边|那边|这里|的)$/.test(w.slice(n.length))));
+  const concepts = q.concepts.filter((c) => c.answerType || !isRegion(c.word));
+  if (concepts.length === q.concepts.length || concepts.every((c) => c.answerType)) return q;
+  return { ...q, concepts };
+}
+
 export class Retriever {
   private vocab: Vocabulary | null = null;
   private readonly titleCache = new Map<string, Set<string>>();
+  private docRegions: Map<number, Region> | null = null;
 
   constructor(
     private readonly repo: IndexRepo,
@@ -177,6 +223,17 @@ export class Retriever {
     this.vocab = null;
     this.titleCache.clear();
     this.articleIds.clear();
+    this.docRegions = null;
+  }
+
+  /** Each document's region, from the title and issuer stored (read once per index state). */
+  private regions(): Map<number, Region> {
+    this.docRegions ??= new Map(this.repo.listDocs().map((d) => [d.id, regionOfDocument(d.title, d.issuer)]));
+    return this.docRegions;
+  }
+
+  private regionOf(docId: number): Region {
+    return this.regions().get(docId) ?? NO_REGION;
   }
 
   vocabulary(): Vocabulary {
@@ -186,8 +243,11 @@ export class Retriever {
 
   async retrieve(question: string, opts: { limit?: number; includeSuperseded?: boolean } = {}): Promise<Retrieval> {
     const limit = opts.limit ?? 8;
-    const query = analyzeQuestion(question, this.vocabulary());
-    if (query.concepts.length === 0 && query.grams.length === 0) return { query, passages: [] };
+    const analyzed = analyzeQuestion(question, this.vocabulary());
+    const places = [...new Set([...this.regions().values()].map((r) => r.place).filter((p): p is string => !!p))];
+    const asked = regionOfQuestion(analyzed.text, places);
+    const query = withoutRegionWords(analyzed, asked);
+    if (query.concepts.length === 0 && query.grams.length === 0) return { query, passages: [], region: asked };
 
     // Disjunctive BM25 finds passages strong on any word; the conjunctive query makes sure
     // passages holding all (or all but the least informative) concepts are candidates too.
@@ -260,9 +320,19 @@ export class Retriever {
       const p = scored[i]!;
       if (p.coverage > 0 && p.coverage >= bestCoverage * SENTENCE_FROM) scored[i] = this.score(query, p.chunk, fusedOf(p), p, 0);
     }
+    applyRegion(asked, scored);
     scored.sort((a, b) => b.score - a.score || a.chunk.id - b.chunk.id);
-    const passages = this.promoteCitedArticles(query, dedupe(scored.slice(0, Math.max(limit * 3, 24))));
-    return { query, passages: passages.slice(0, limit) };
+    const passages = this.keepOwnRegion(asked, this.promoteCitedArticles(query, dedupe(scored.slice(0, Math.max(limit * 3, 24)))));
+    return { query, passages: passages.slice(0, limit), region: asked };
+  }
+
+  /** A question naming a region that has a matching passage drops other provinces' rules. */
+  private keepOwnRegion(asked: Region, passages: Passage[]): Passage[] {
+    if (!asked.province) return passages;
+    const best = Math.max(0, ...passages.map((p) => p.coverage));
+    const own = passages.some((p) => p.region && sameRegion(asked, p.region) && p.coverage >= best * OWN_REGION_ENOUGH);
+    if (!own) return passages;
+    return passages.filter((p) => !p.region?.province || p.region.province === asked.province);
   }
 
   /**
@@ -278,7 +348,7 @@ export class Retriever {
     const sentence = coverage >= minCoverage ? sentenceCoverage(query.concepts, chunk.text, body) : 0;
     const base = COVERAGE_WEIGHT * coverage + SENTENCE_WEIGHT * sentence + (1 - COVERAGE_WEIGHT - SENTENCE_WEIGHT) * fusedShare;
     const score = chunk.doc_authority === 'guide' ? base * GUIDE_FACTOR : base;
-    return { chunk, score, coverage, matched, ...extra, sentence };
+    return { chunk, score, coverage, matched, ...extra, sentence, region: this.regionOf(chunk.doc_id) };
   }
 
   /**
@@ -305,7 +375,11 @@ export class Retriever {
       }
       // Among several cited articles, the one covering the question better goes first.
       const guideBase = g.score / GUIDE_FACTOR;
-      for (const p of cited) if (p.score < guideBase && p.coverage >= g.coverage * CITED_MIN_COVERAGE) p.score = guideBase + 1e-3 * p.coverage;
+      // An article that does not state the kind of fact asked (多少天 → a number of days) is
+      // not what the guide's answer rests on for this question: left where it ranks.
+      const gated = questionKinds(query.text).filter((k) => k !== 'may');
+      for (const p of cited)
+        if (p.score < guideBase && p.coverage >= g.coverage * CITED_MIN_COVERAGE && kindFit(gated, p.chunk.text) === 1) p.score = guideBase + 1e-3 * p.coverage;
     }
     out.sort((a, b) => b.score - a.score || a.chunk.id - b.chunk.id);
     return out;
