@@ -2,7 +2,8 @@ import type * as lark from '@larksuiteoapi/node-sdk';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, knowledgeMetrics, type Metrics } from './metrics.js';
+import { larkCardKit } from './bot/cardkit.js';
 import { Dispatcher } from './bot/dispatcher.js';
 import { EventIntake } from './bot/intake.js';
 import { createLarkClient, fetchBotOpenId } from './bot/lark-client.js';
@@ -131,7 +132,7 @@ export class Runtime {
       logger: this.logger,
       metrics: this.metrics,
     });
-    this.knowledge = createKnowledgeService({ db: this.db, config: this.config, logger: this.logger.child({ component: 'kb' }) });
+    this.knowledge = createKnowledgeService({ db: this.db, config: this.config, logger: this.logger.child({ component: 'kb' }), metrics: knowledgeMetrics(this.metrics) });
     this.registerHandlers();
     this.workflow = registerWorkflow(this, { qaAvailable: () => true });
     this.reminders = registerReminders(this);
@@ -178,7 +179,7 @@ export class Runtime {
           botOpenId: () => this.botOpenId,
           resolveActor,
           commands: this.commands,
-          qa: createQaEntry(this.knowledge),
+          qa: createQaEntry(this.knowledge, 'chat', this.qaStreaming()),
           qaAvailable: true,
           onFile: (env, ctx) => (this.fileHandler ? this.fileHandler(env, ctx) : Promise.resolve()),
           identify: this.larkClient ? (openId, command) => this.contacts!.sender.identify(openId, command) : undefined,
@@ -187,6 +188,16 @@ export class Runtime {
       .on('im.chat.member.bot.added_v1', botAddedHandler)
       .on('card.action.trigger', createCardActionHandler(resolveActor, this.cardActions));
     this.cardActions.set('qa_feedback', createFeedbackAction(this.knowledge));
+  }
+
+  /** LLM answers streamed into cards (CardKit) when online, sending through Lark, with LARK_CARD_STREAMING on. */
+  private qaStreaming() {
+    if (!this.larkClient || this.opts.transport || !this.config.llm || !this.config.cardStreaming) return undefined;
+    return {
+      cardkit: larkCardKit(this.larkClient),
+      logger: this.logger.child({ component: 'qa' }),
+      count: (outcome: string) => this.metrics.kbCardStream.inc({ outcome }),
+    };
   }
 
   /** The library's folders (src/knowledge/library.ts: the bundled 换届工作指引 and KNOWLEDGE_DIR), as the CLI uses them. */

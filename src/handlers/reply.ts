@@ -5,6 +5,8 @@ import type { MessageSink } from '../bot/outbox.js';
 export interface Reply {
   text(text: string): void;
   card(card: Card): void;
+  /** The message answered and its chat (replies in a thread): for answers streamed into a card, and per-chat context. */
+  readonly thread?: { messageId: string; chatId: string };
 }
 
 /** Answers in the thread of the message that asked (im/v1/messages/:id/reply). */
@@ -19,7 +21,7 @@ export function replyToMessage(outbox: MessageSink, m: { messageId: string; chat
       msgType,
       content,
     });
-  return { text: (text) => void send('text', { text }), card: (card) => void send('interactive', card) };
+  return { text: (text) => void send('text', { text }), card: (card) => void send('interactive', card), thread: { messageId: m.messageId, chatId: m.chatId } };
 }
 
 /** Sends to a person or a chat directly; `intent` must identify what is being said (e.g. `card:<event_id>`). */

@@ -42,12 +42,18 @@ function card(title: string, template: string, elements: unknown[]): Record<stri
   };
 }
 
+/** The question; a follow-up also shows the question it was answered as. */
+function questionLine(a: Pick<AnswerResult, 'question' | 'asked'>): string {
+  const asked = a.asked && a.asked !== a.question ? `\n<font color='grey'>（接上一问，按“${esc(clip(a.asked, 200))}”回答）</font>` : '';
+  return `**问题**：${esc(clip(a.question, 200))}${asked}`;
+}
+
 export function buildAnswerCard(a: AnswerResult): Record<string, unknown> {
   // Nothing indexed yet: an instruction for the admin, not a declined answer (no 👍/👎 to give).
   if (a.libraryEmpty) return card('政策问答：知识库为空', 'orange', [{ tag: 'markdown', content: esc(a.answer) }]);
   if (a.abstained) {
     return card('政策问答：未找到依据', 'grey', [
-      { tag: 'markdown', content: `**问题**：${esc(clip(a.question, 200))}` },
+      { tag: 'markdown', content: questionLine(a) },
       { tag: 'markdown', content: esc(a.answer) },
       { tag: 'hr' },
       feedbackButtons(a.questionId),
@@ -55,7 +61,7 @@ export function buildAnswerCard(a: AnswerResult): Record<string, unknown> {
   }
   for (const limit of QUOTE_CHARS) {
     const elements: unknown[] = [
-      { tag: 'markdown', content: `**问题**：${esc(clip(a.question, 200))}` },
+      { tag: 'markdown', content: questionLine(a) },
       { tag: 'markdown', content: `**答复**：${esc(clip(a.answer, 800))}` },
       { tag: 'hr' },
       { tag: 'markdown', content: '**依据**' },
@@ -73,3 +79,34 @@ export function buildAnswerCard(a: AnswerResult): Record<string, unknown> {
   // Still too large (many long citations): keep only the first quote, shortest.
   return buildAnswerCard({ ...a, citations: a.citations.slice(0, 1).map((c) => ({ ...c, text: clip(c.text, 80) })) });
 }
+
+/** The element of the streaming card whose text grows as the answer is written. */
+export const STREAM_ELEMENT_ID = 'answer';
+
+/** The streamed element's text: the checked answer so far. */
+export function streamingAnswerText(draft: string): string {
+  return `**答复**：${esc(clip(draft, 800))}`;
+}
+
+/**
+ * The card an answer is streamed into (CardKit, streaming mode): the question, the
+ * answer growing sentence by sentence, and a note that it is still being checked.
+ * When the answer is complete it is replaced by buildAnswerCard's card.
+ */
+export function buildStreamingAnswerCard(question: string): Record<string, unknown> {
+  const c = card('政策问答', 'blue', [
+    { tag: 'markdown', content: `**问题**：${esc(clip(question, 200))}` },
+    { tag: 'markdown', element_id: STREAM_ELEMENT_ID, content: '**答复**：正在查找依据……' },
+    { tag: 'markdown', content: "<font color='grey'>答复生成中，每句话核对条文后显示。</font>" },
+  ]);
+  return {
+    ...c,
+    config: {
+      ...(c.config as Record<string, unknown>),
+      streaming_mode: true,
+      summary: { content: '[答复生成中]' },
+      streaming_config: { print_frequency_ms: { default: 50 }, print_step: { default: 2 }, print_strategy: 'fast' },
+    },
+  };
+}
+

@@ -50,6 +50,30 @@ export interface FakeUser {
   hidden?: boolean;
 }
 
+/** A CardKit card entity (cardkit/v1/cards) as the fake keeps it. */
+export interface FakeCard {
+  id: string;
+  card: Record<string, unknown>;
+  /** config.streaming_mode: element text may be streamed only while true. */
+  streaming: boolean;
+  /** The last sequence accepted; every operation must carry a larger one. */
+  sequence: number;
+  /** The message it was sent in (a card entity is sent once). */
+  messageId?: string;
+}
+
+/** One CardKit call, as the fake saw it. */
+export interface CardOp {
+  op: 'create' | 'content' | 'settings' | 'update';
+  cardId?: string;
+  at: number;
+  sequence?: number;
+  elementId?: string;
+  content?: string;
+  answeredWith: number;
+  code: number;
+}
+
 export interface FakeLarkOptions {
   botOpenId?: string;
   /** batch_get_id calls allowed per second (arrivals in any 1 s); beyond it 429 + x-ogw-ratelimit-reset (default 50). */
@@ -77,6 +101,11 @@ export class FakeLark {
   private readonly byEmail = new Map<string, FakeUser>();
   private readonly faults: Fault[] = [];
   private readonly byUuid = new Map<string, SentMessage>();
+  /** CardKit card entities by card_id, and every CardKit call in order. */
+  readonly cards = new Map<string, FakeCard>();
+  readonly cardOps: CardOp[] = [];
+  /** false: the app lacks cardkit:card:write (every CardKit call is refused). */
+  cardkitEnabled = true;
   private app: FastifyInstance;
   private seq = 0;
   readonly botOpenId: string;
@@ -129,6 +158,25 @@ export class FakeLark {
     return this.sent.filter((m) => m.receive_id === id || m.reply_to === id);
   }
 
+  /** The card entity a message carried ({"type":"card","data":{"card_id"}}), if any. */
+  cardOf(messageId: string): FakeCard | undefined {
+    return [...this.cards.values()].find((c) => c.messageId === messageId);
+  }
+
+  /** A card's element (by element_id), searched through the body. */
+  static element(card: Record<string, unknown>, elementId: string): Record<string, unknown> | undefined {
+    const walk = (els: unknown[]): Record<string, unknown> | undefined => {
+      for (const e of els as Record<string, unknown>[]) {
+        if (e?.element_id === elementId) return e;
+        const inner = [...((e?.elements as unknown[]) ?? []), ...(((e?.columns as { elements?: unknown[] }[]) ?? []).flatMap((c) => c.elements ?? []))];
+        const hit = inner.length ? walk(inner) : undefined;
+        if (hit) return hit;
+      }
+      return undefined;
+    };
+    return walk(((card.body as { elements?: unknown[] })?.elements ?? []) as unknown[]);
+  }
+
   texts(): string[] {
     return this.sent.map((m) => (m.msg_type === 'text' ? String(m.content.text) : JSON.stringify(m.content)));
   }
@@ -178,6 +226,7 @@ export class FakeLark {
       };
       return { code: 0, msg: 'success', data: { user } };
     });
+    this.cardkitRoutes();
     app.post('/open-apis/im/v1/images', async (req, reply) => {
       if (!this.authorized(req)) return reply.code(401).send({ code: 99991663, msg: 'invalid token' });
       if (this.failUploads) return reply.code(500).send({ code: 1, msg: 'upload failed' });
@@ -189,6 +238,103 @@ export class FakeLark {
       if (this.failUploads) return reply.code(500).send({ code: 1, msg: 'upload failed' });
       this.files.push({ bytes: (req.body as Buffer)?.length ?? 0 });
       return { code: 0, msg: 'success', data: { file_key: `file_v3_fake_${this.files.length}` } };
+    });
+  }
+
+  /**
+   * CardKit: create a card entity, stream an element's text, change settings, replace
+   * the card. Like Lark: JSON 2.0 only, update_multi may not be false, every call after
+   * create needs a sequence larger than the last, text streams only in streaming mode.
+   */
+  private cardkitRoutes(): void {
+    const app = this.app;
+    const op = (reply: import('fastify').FastifyReply, rec: CardOp, status: number, code: number, msg: string, data: unknown = {}) => {
+      rec.answeredWith = status;
+      rec.code = code;
+      this.cardOps.push(rec);
+      return reply.code(status).send({ code, msg, data });
+    };
+    const gate = (req: FastifyRequest, reply: import('fastify').FastifyReply, rec: CardOp) => {
+      if (!this.authorized(req)) return op(reply, rec, 401, 99991663, 'invalid token');
+      if (!this.cardkitEnabled) return op(reply, rec, 400, 99991672, 'Access denied. One of the following scopes is required: [cardkit:card:write]');
+      return undefined;
+    };
+    const parseCard = (data: unknown): Record<string, unknown> | undefined => {
+      try {
+        const c = JSON.parse(String(data)) as Record<string, unknown>;
+        const cfg = (c.config ?? {}) as Record<string, unknown>;
+        return c.schema === '2.0' && cfg.update_multi !== false ? c : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const existing = (req: FastifyRequest, reply: import('fastify').FastifyReply, rec: CardOp, sequence: unknown) => {
+      const card = this.cards.get(rec.cardId!);
+      if (!card) return { refused: op(reply, rec, 400, 300301, 'card not found') };
+      if (typeof sequence !== 'number' || sequence <= card.sequence) return { refused: op(reply, rec, 400, 300317, 'sequence number compare failed') };
+      return { card };
+    };
+    app.post('/open-apis/cardkit/v1/cards', async (req, reply) => {
+      const rec: CardOp = { op: 'create', at: Date.now(), answeredWith: 200, code: 0 };
+      const refused = gate(req, reply, rec);
+      if (refused) return refused;
+      const b = (req.body ?? {}) as { type?: string; data?: string };
+      const card = b.type === 'card_json' ? parseCard(b.data) : undefined;
+      if (!card) return op(reply, rec, 400, 300302, 'invalid card json (JSON 2.0, update_multi true)');
+      const id = `7355372766134${String(this.cards.size + 1).padStart(6, '0')}`;
+      rec.cardId = id;
+      this.cards.set(id, { id, card, streaming: (card.config as Record<string, unknown>)?.streaming_mode === true, sequence: 0 });
+      return op(reply, rec, 200, 0, 'success', { card_id: id });
+    });
+    app.put('/open-apis/cardkit/v1/cards/:card_id/elements/:element_id/content', async (req, reply) => {
+      const p = req.params as { card_id: string; element_id: string };
+      const b = (req.body ?? {}) as { content?: string; sequence?: number };
+      const rec: CardOp = { op: 'content', cardId: p.card_id, elementId: p.element_id, at: Date.now(), sequence: b.sequence, content: b.content, answeredWith: 200, code: 0 };
+      const refused = gate(req, reply, rec);
+      if (refused) return refused;
+      const { card, refused: r2 } = existing(req, reply, rec, b.sequence);
+      if (!card) return r2;
+      if (!card.streaming) return op(reply, rec, 400, 300309, 'streaming mode is closed');
+      const el = FakeLark.element(card.card, p.element_id);
+      if (!el || (el.tag !== 'markdown' && el.tag !== 'plain_text')) return op(reply, rec, 400, 300311, 'element not found or not text');
+      el.content = String(b.content ?? '');
+      card.sequence = b.sequence!;
+      return op(reply, rec, 200, 0, 'success');
+    });
+    app.patch('/open-apis/cardkit/v1/cards/:card_id/settings', async (req, reply) => {
+      const p = req.params as { card_id: string };
+      const b = (req.body ?? {}) as { settings?: string; sequence?: number };
+      const rec: CardOp = { op: 'settings', cardId: p.card_id, at: Date.now(), sequence: b.sequence, content: b.settings, answeredWith: 200, code: 0 };
+      const refused = gate(req, reply, rec);
+      if (refused) return refused;
+      const { card, refused: r2 } = existing(req, reply, rec, b.sequence);
+      if (!card) return r2;
+      let settings: { config?: Record<string, unknown> };
+      try {
+        settings = JSON.parse(String(b.settings)) as typeof settings;
+      } catch {
+        return op(reply, rec, 400, 300302, 'settings is not JSON');
+      }
+      if (settings.config?.update_multi === false) return op(reply, rec, 400, 300302, 'update_multi may not be false');
+      card.card.config = { ...((card.card.config as object) ?? {}), ...settings.config };
+      if (typeof settings.config?.streaming_mode === 'boolean') card.streaming = settings.config.streaming_mode;
+      card.sequence = b.sequence!;
+      return op(reply, rec, 200, 0, 'success');
+    });
+    app.put('/open-apis/cardkit/v1/cards/:card_id', async (req, reply) => {
+      const p = req.params as { card_id: string };
+      const b = (req.body ?? {}) as { card?: { type?: string; data?: string }; sequence?: number };
+      const rec: CardOp = { op: 'update', cardId: p.card_id, at: Date.now(), sequence: b.sequence, content: b.card?.data, answeredWith: 200, code: 0 };
+      const refused = gate(req, reply, rec);
+      if (refused) return refused;
+      const { card, refused: r2 } = existing(req, reply, rec, b.sequence);
+      if (!card) return r2;
+      const next = b.card?.type === 'card_json' ? parseCard(b.card.data) : undefined;
+      if (!next) return op(reply, rec, 400, 300302, 'invalid card json (JSON 2.0, update_multi true)');
+      card.card = next;
+      card.streaming = (next.config as Record<string, unknown>)?.streaming_mode === true;
+      card.sequence = b.sequence!;
+      return op(reply, rec, 200, 0, 'success');
     });
   }
 
@@ -274,6 +420,13 @@ export class FakeLark {
     // Lark: requests with the same uuid succeed at most once within an hour.
     const seen = m.uuid ? this.byUuid.get(m.uuid) : undefined;
     if (seen) return { code: 0, msg: 'success', data: { message_id: seen.message_id } };
+    // A card entity ({"type":"card","data":{"card_id"}}) must exist and is sent once.
+    const entityId = m.msg_type === 'interactive' && content.type === 'card' ? (content.data as { card_id?: string } | undefined)?.card_id : undefined;
+    const entity = entityId ? this.cards.get(entityId) : undefined;
+    if (entityId !== undefined && (!entity || entity.messageId)) {
+      rec.answeredWith = 400;
+      return reply.code(400).send({ code: 230099, msg: entity ? 'card entity already sent' : 'card entity not found' });
+    }
     const msg: SentMessage = {
       uuid: m.uuid,
       receive_id_type: m.receive_id_type,
@@ -285,6 +438,7 @@ export class FakeLark {
       at: Date.now(),
     };
     this.sent.push(msg);
+    if (entity) entity.messageId = msg.message_id;
     if (m.uuid) this.byUuid.set(m.uuid, msg);
     return { code: 0, msg: 'success', data: { message_id: msg.message_id, msg_type: m.msg_type } };
   }

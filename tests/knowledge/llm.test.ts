@@ -32,7 +32,8 @@ function isAnswerRequest(r: { path: string; body: Record<string, unknown> }): bo
   return r.path.endsWith('/chat/completions') && JSON.stringify(r.body.messages).includes('只能依据下面给出的【资料】');
 }
 
-describe('answers written by a chat model', () => {
+// The first test loads LangChain (about a second alone, several on shared cores).
+describe('answers written by a chat model', { timeout: 30_000 }, () => {
   it('uses the model answer when every sentence cites a passage it was shown', async () => {
     const { svc, fake } = await withModel(() => ({ content: '花名册应当在投票日的二十五日前张榜公布[1]。有不同意见的可在七日内提出[1]。' }));
     const a = await svc.ask('花名册要提前几天张榜');
