@@ -117,9 +117,12 @@ export function quantitiesOf(normalized: string): Quantity[] {
   return found.map(({ value, unit, side }) => ({ value, unit, side }));
 }
 
+/** List numbering (1. 2、 （3） (4)) at the start of a line or after a separator: order, not a claim. */
+const ENUMERATOR = /(^|[\s：:；;，,。])(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[)）])(?!\d)/g;
+
 function checkQuantities(sentence: string, sources: GroundingSource[]): string | null {
   const have = sources.flatMap((s) => quantitiesOf(normalizeNumbers([s.title ?? '', s.locator ?? '', s.version ?? '', s.text].join('\n'))));
-  for (const q of quantitiesOf(normalizeNumbers(sentence))) {
+  for (const q of quantitiesOf(normalizeNumbers(sentence).replace(ENUMERATOR, '$1'))) {
     const ok = have.some(
       (h) => h.value === q.value && (q.unit === null || h.unit === null || h.unit === q.unit) && (q.side === null || h.side === null || h.side === q.side),
     );

@@ -116,7 +116,12 @@ describe('grounding check on its own', () => {
     expect(checkCitations('届满应当及时举行换届选举[1]。', passages)).toMatchObject({ ok: true });
     expect(checkCitations('选民名单不得在选举日的二十日前公布[2]。', passages)).toMatchObject({ ok: false, code: 'modality' });
   });
-  it('keeps the sentence of a marker written after the full stop', () => {
+  it('does not read list numbering as a quantity', () => {
+    expect(checkCitations('1. 每届任期五年[1]；2、名单二十日前公布[2]。', passages)).toMatchObject({ ok: true });
+    expect(checkCitations('（1）每届任期五年[1]。', passages)).toMatchObject({ ok: true });
+    expect(checkCitations('每届任期五年，可连选1.5届[1]。', passages)).toMatchObject({ ok: false, code: 'quantity' });
+  });
+    it('keeps the sentence of a marker written after the full stop', () => {
     expect(checkCitations('每届任期五年。[1]名单二十日前公布。[2]', passages)).toMatchObject({ ok: true, cited: [1, 2] });
   });
 });
