@@ -22,8 +22,8 @@ import { parseRiskCommand, parseStageCommand, parseStructureCommand, parseTalkCo
 export interface CommandSuggestion {
   /** The corrected command, exactly as it should be sent. */
   command: string;
-  /** What was wrong: spaces left out, or the command word mistyped. */
-  kind: 'spacing' | 'typo';
+  /** What was wrong: spaces left out, the command word mistyped, or written after the name. */
+  kind: 'spacing' | 'typo' | 'order';
   /** The command word as typed (for a typo) and as it should be. */
   typed: string;
   word: string;
@@ -39,7 +39,11 @@ const MAX_NAME = 20;
 /** The reply to a near-command. */
 export function suggestionMessage(s: CommandSuggestion): string {
   const why =
-    s.kind === 'typo' ? `命令词是「${s.word}」（您输入的是「${s.typed}」）` : '命令的各项之间要用空格隔开';
+    s.kind === 'typo'
+      ? `命令词是「${s.word}」（您输入的是「${s.typed}」）`
+      : s.kind === 'order'
+        ? `命令词「${s.word}」要写在最前面，各项之间用空格隔开`
+        : '命令的各项之间要用空格隔开';
   return `您是不是要：${s.command}\n${why}。请核对后直接发送这条命令（我不会自动执行）；发送「帮助」查看全部命令。`;
 }
 
@@ -217,19 +221,57 @@ function longest(chars: readonly string[], at: number, max: number, ok: (p: stri
 function splitGlued(g: Grammar, glued: readonly string[], subject: Names, today: IsoDate): string[] | null {
   const n = longest(glued, 0, MAX_NAME, (p) => subject.has(p));
   if (!n) return null;
-  const args = [glued.slice(0, n).join('')];
-  let at = n;
-  while (at < glued.length) {
-    const m = longest(glued, at, 12, (p) => g.isWord(p, today));
+  return splitWords(g, glued.slice(n), [glued.slice(0, n).join('')], today);
+}
+
+/** Known words of the grammar, then free text if allowed after `args` (what was already read). */
+function splitWords(g: Grammar, chars: readonly string[], args: string[], today: IsoDate): string[] | null {
+  let at = 0;
+  while (at < chars.length) {
+    const m = longest(chars, at, 12, (p) => g.isWord(p, today));
     if (!m) break;
-    args.push(glued.slice(at, at + m).join(''));
+    args.push(chars.slice(at, at + m).join(''));
     at += m;
   }
-  if (at < glued.length) {
+  if (at < chars.length) {
     if (args.length < g.knownBeforeFreeText) return null;
-    args.push(glued.slice(at).join(''));
+    args.push(chars.slice(at).join(''));
   }
   return args;
+}
+
+/**
+ * The name first, then the command word: "城西村完成审计" → 完成 城西村 审计,
+ * "城西村进度" → 进度 城西村. Only the exact command word counts here.
+ */
+function nameFirst(first: readonly string[], rest: readonly string[], words: CommandWords, cache: Map<string, Names>): Candidate[] {
+  const found: Candidate[] = [];
+  const today = words.today();
+  for (const spec of COMMANDS) {
+    const g = GRAMMARS[spec.name];
+    if (!g) continue;
+    let subject = cache.get(spec.name);
+    if (!subject) cache.set(spec.name, (subject = g.subject(words)));
+    const n = longest(first, 0, MAX_NAME, (p) => subject.has(p));
+    if (!n) continue;
+    // The command word glued to the name ("城西村完成审计") or the next token ("城西村 完成 审计").
+    const spaced = n === first.length;
+    const after = spaced ? (rest[0] ?? '') : first.slice(n).join('');
+    const tail = spaced ? rest.slice(1) : rest;
+    for (const w of [spec.name, ...spec.aliases]) {
+      if (!after.startsWith(w) || !HAN.test([...w][0]!)) continue;
+      const args = splitWords(g, [...after.slice(w.length)], [first.slice(0, n).join('')], today);
+      if (!args) continue;
+      args.push(...tail);
+      try {
+        g.parse(args, today);
+      } catch {
+        continue;
+      }
+      found.push({ command: [w, ...args].join(' '), kind: 'order', typed: w, word: w, rank: 0 });
+    }
+  }
+  return found;
 }
 
 interface Candidate extends CommandSuggestion {
@@ -295,6 +337,7 @@ export function suggestCommand(text: string, words: CommandWords): CommandSugges
       }
     }
   }
+  if (!found.length) found.push(...nameFirst(first, rest, words, cache));
   if (!found.length) return null;
   const best = Math.min(...found.map((c) => c.rank));
   const top = [...new Map(found.filter((c) => c.rank === best).map((c) => [c.command, c])).values()];

@@ -37,13 +37,19 @@ describe('suggestCommand', () => {
     ['我得', '我的'],
     ['谈化', '谈话'],
     ['hepl', 'help'],
+    ['城西村进度', '进度 城西村'],
+    ['城西村完成审计', '完成 城西村 审计'],
+    ['城西村 完成 审计 11月1日', '完成 城西村 审计 11月1日'],
+    ['沁河镇进度', '进度 沁河镇'],
+    ['张三谈话完成', '谈话 张三 完成'],
     ['ｈｅｐｌ', 'help'],
     ['完成城西村承諾談話', '完成 城西村 承诺谈话'],
   ])('%j → %j', (text, command) => {
     expect(suggestCommand(text, words)?.command).toBe(command);
   });
 
-  it('tells a missing space from a mistyped word', () => {
+  it('tells a missing space from a mistyped word and a name written first', () => {
+    expect(suggestCommand('城西村完成审计', words)).toEqual({ command: '完成 城西村 审计', kind: 'order', typed: '完成', word: '完成' });
     expect(suggestCommand('完成城西村审计', words)).toEqual({ command: '完成 城西村 审计', kind: 'spacing', typed: '完成', word: '完成' });
     expect(suggestCommand('进渡 城西村', words)).toEqual({ command: '进度 城西村', kind: 'typo', typed: '进渡', word: '进度' });
   });
@@ -64,6 +70,11 @@ describe('suggestCommand', () => {
     '我的村什么时候选举',
     '撤销登记',
     '进渡 某某村',
+    '城西村',
+    '城西村完成了',
+    '城西村的进度',
+    '城西村进度怎么样',
+    '城西村 完成',
     '完成 城西村 审计',
     '',
   ])('%j is not a near-command', (text) => {
