@@ -57,11 +57,48 @@ function isSingleHan(t: string): boolean {
   return /^\p{Script=Han}$/u.test(t);
 }
 
+/**
+ * A segment's index forms, cached: a library repeats the same few ten thousand segments, and
+ * the regular expressions of tokenForms per occurrence cost more than jieba itself (ingest
+ * profile, issue 15). Bounded: cleared when full, so a huge file cannot grow it without end.
+ */
+const indexForms = new Map<string, readonly string[]>();
+const INDEX_FORMS_MAX = 100_000;
+
+function indexFormsOf(seg: string): readonly string[] {
+  let f = indexForms.get(seg);
+  if (f === undefined) {
+    f = tokenForms(seg).filter((x) => !isSingleHan(x));
+    if (indexForms.size >= INDEX_FORMS_MAX) indexForms.clear();
+    indexForms.set(seg, f);
+  }
+  return f;
+}
+
+/** Last characters of the units NUM_UNIT knows (年 日 天 人 … 周岁 月): only such words can get a twin. */
+const UNIT_LAST = new Set(Array.from('年日天人名个户岁项条次票倍月'));
+
+/**
+ * True when tokenForms(seg) is exactly [seg] and seg is kept: two or more common Han characters
+ * (U+4E00–U+9FA5, all letters; no case, no %), not ending in a unit. Most segments are; this
+ * check is cheaper than the cache's hashing of a fresh string.
+ */
+function plainHanWord(seg: string): boolean {
+  const n = seg.length;
+  if (n < 2) return false;
+  for (let i = 0; i < n; i++) {
+    const c = seg.charCodeAt(i);
+    if (c < 0x4e00 || c > 0x9fa5) return false;
+  }
+  return !UNIT_LAST.has(seg[n - 1]!);
+}
+
 /** Tokens for the index: search-mode segmentation (words and their parts), single Han characters dropped. */
 export function indexTokens(text: string): string[] {
   const out: string[] = [];
   for (const seg of getJieba().cutForSearch(text, true)) {
-    for (const f of tokenForms(seg)) if (!isSingleHan(f)) out.push(f);
+    if (plainHanWord(seg)) out.push(seg);
+    else for (const f of indexFormsOf(seg)) out.push(f);
   }
   return out;
 }
