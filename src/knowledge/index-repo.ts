@@ -250,15 +250,21 @@ export class IndexRepo {
     return this.fts.vocabulary();
   }
 
-  /** The current (not superseded) article `article` (第十五条) of the law whose title holds `law`. */
+  /**
+   * The current (not superseded) article `article` (第十五条) of the law whose title holds `law`.
+   * The shortest such title is the law itself: 《四川省实施〈中华人民共和国村民委员会组织法〉办法》
+   * holds the name too, and must not answer for 《村民委员会组织法》第十五条 (seen on the 5,000-passage
+   * bench library). Documents first, then their chunks through the (doc_id, ordinal) index: joined the
+   * other way round this scanned every chunk (≈ 14 ms on 5,000 passages, per uncached citation).
+   */
   articleId(law: string, article: string): number | null {
     const r = this
       .stmt(
-        `SELECT c.id FROM kb_chunks c JOIN kb_documents d ON d.id = c.doc_id
-         WHERE d.superseded_by IS NULL AND d.authority = 'primary' AND c.locator = ? AND instr(d.title, ?) > 0
-         ORDER BY c.part, d.version_date DESC NULLS LAST LIMIT 1`,
+        `SELECT c.id FROM kb_documents d CROSS JOIN kb_chunks c
+         WHERE c.doc_id = d.id AND d.superseded_by IS NULL AND d.authority = 'primary' AND instr(d.title, ?) > 0 AND c.locator = ?
+         ORDER BY c.part, length(d.family), d.version_date DESC NULLS LAST, c.id LIMIT 1`,
       )
-      .get(article, law) as { id: number } | undefined;
+      .get(law, article) as { id: number } | undefined;
     return r?.id ?? null;
   }
 
