@@ -42,6 +42,10 @@ export const envSchema = z
       .or(z.literal('').transform(() => undefined)),
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, '须为小写字母、数字和下划线').default('public'),
     KNOWLEDGE_DIR: z.string().min(1).default('./knowledge'),
+    // Per-file limits of the policy library (src/knowledge/ingest-limits.ts), in MB.
+    KB_MAX_FILE_MB: z.coerce.number({ message: '应为数字（MB）' }).positive('应大于 0').max(1024, '不能超过 1024').default(50),
+    KB_MAX_TEXT_MB: z.coerce.number({ message: '应为数字（MB）' }).positive('应大于 0').max(100, '不能超过 100').default(10),
+    KB_MAX_UNZIPPED_MB: z.coerce.number({ message: '应为数字（MB）' }).positive('应大于 0').max(1024, '不能超过 1024').default(50),
     LARK_APP_ID: optionalText,
     LARK_APP_SECRET: optionalText,
     LARK_VERIFICATION_TOKEN: optionalText,
@@ -117,6 +121,8 @@ export interface Config {
   databaseUrl?: string;
   databaseSchema: string;
   knowledgeDir: string;
+  /** What one document may be: on disk, as text, and (.docx) inflated; MB. */
+  kbLimits: { fileMb: number; textMb: number; unzippedMb: number };
   lark: {
     appId?: string;
     appSecret?: string;
@@ -188,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
     knowledgeDir: resolve(e.KNOWLEDGE_DIR),
+    kbLimits: { fileMb: e.KB_MAX_FILE_MB, textMb: e.KB_MAX_TEXT_MB, unzippedMb: e.KB_MAX_UNZIPPED_MB },
     lark: {
       appId: e.LARK_APP_ID,
       appSecret: e.LARK_APP_SECRET,

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { createHash } from 'node:crypto';
 import { chunkDocument, type ChunkDraft, type DocShape } from './chunk.js';
 import { extractFile } from './extract.js';
+import type { IngestLimits } from './ingest-limits.js';
 import { readDocMeta, type DocMeta } from './metadata.js';
 import { normalizeChars, normalizeLayout } from './normalize.js';
 
@@ -22,8 +23,8 @@ export function contentHash(bytes: Uint8Array): string {
 }
 
 /** Bytes → normalised, chunked document. Throws UnreadableFileError naming the file. */
-export async function prepareDocument(path: string, bytes: Uint8Array): Promise<PreparedDocument> {
-  const extracted = await extractFile(path, bytes);
+export async function prepareDocument(path: string, bytes: Uint8Array, limits?: IngestLimits): Promise<PreparedDocument> {
+  const extracted = await extractFile(path, bytes, limits);
   const chars = normalizeChars(extracted.text);
   // Metadata is read before layout repair: datelines like "2021-05-21 发布" are furniture to the chunker.
   const { meta, body } = readDocMeta(chars, basename(path), extracted.meta);

@@ -1,10 +1,12 @@
-import { extname, basename } from 'node:path';
-import mammoth from 'mammoth';
-import JSZip from 'jszip';
-import { extractText, getDocumentProxy, getMeta } from 'unpdf';
-import { AppError } from '../errors.js';
+import { extname } from 'node:path';
 import { decodeText, looksLikeText } from './decode.js';
+import { extractDocxText } from './docx.js';
 import { htmlToText, htmlTitle } from './html.js';
+import { DEFAULT_INGEST_LIMITS, IngestLimitError, type IngestLimits } from './ingest-limits.js';
+import { stripFormatControls } from './normalize.js';
+import { UnreadableFileError } from './unreadable.js';
+
+export { UnreadableFileError } from './unreadable.js';
 
 /** What a file yields before normalisation: its raw text and whatever metadata the format carries. */
 export interface ExtractedFile {
@@ -31,17 +33,37 @@ export function formatOf(path: string): SupportedFormat | undefined {
   return SUPPORTED_EXTENSIONS[extname(path).toLowerCase()];
 }
 
-/** A file that could not be read; the message names it, in Chinese, for the admin. */
-export class UnreadableFileError extends AppError {
-  constructor(public readonly file: string, reason: string, cause?: unknown) {
-    super('validation', `无法读取文件「${basename(file)}」：${reason}。索引未作改动。`, { cause, detail: `${file}: ${reason}` });
-    this.name = 'UnreadableFileError';
-  }
+/** Text formats: the file is its text, so the text limit applies to the file before it is read. */
+export function isTextFormat(format: SupportedFormat): boolean {
+  return format === 'txt' || format === 'md' || format === 'html';
 }
 
-export async function extractFile(path: string, bytes: Uint8Array): Promise<ExtractedFile> {
+/** The size limit that applies to a file of this format on disk. */
+export function fileLimitFor(format: SupportedFormat, limits: IngestLimits): { kind: 'file' | 'text'; bytes: number } {
+  return isTextFormat(format) ? { kind: 'text', bytes: limits.maxTextBytes } : { kind: 'file', bytes: limits.maxFileBytes };
+}
+
+/**
+ * Bytes → raw text and metadata, within the limits (IngestLimitError names the file and
+ * the limit). Metadata strings lose format controls here: they become titles and citations.
+ */
+export async function extractFile(path: string, bytes: Uint8Array, limits: IngestLimits = DEFAULT_INGEST_LIMITS): Promise<ExtractedFile> {
   const format = formatOf(path);
   if (!format) throw new UnreadableFileError(path, '不支持的文件类型（支持 .txt .md .html .docx .pdf）');
+  const cap = fileLimitFor(format, limits);
+  if (bytes.length > cap.bytes) throw new IngestLimitError(path, cap.kind, cap.bytes, bytes.length);
+  const out = await extractByFormat(path, format, bytes, limits);
+  if (!isTextFormat(format) && Buffer.byteLength(out.text) > limits.maxTextBytes) {
+    throw new IngestLimitError(path, 'text', limits.maxTextBytes, Buffer.byteLength(out.text));
+  }
+  for (const k of ['title', 'author', 'date'] as const) {
+    const v = out.meta[k];
+    if (v !== undefined) out.meta[k] = stripFormatControls(v).trim() || undefined;
+  }
+  return out;
+}
+
+async function extractByFormat(path: string, format: SupportedFormat, bytes: Uint8Array, limits: IngestLimits): Promise<ExtractedFile> {
   switch (format) {
     case 'txt':
     case 'md': {
@@ -53,8 +75,10 @@ export async function extractFile(path: string, bytes: Uint8Array): Promise<Extr
       const { text: html, encoding } = decodeHtml(bytes);
       return { text: htmlToText(html), format, meta: { title: htmlTitle(html) }, encoding };
     }
-    case 'docx':
-      return extractDocx(path, bytes);
+    case 'docx': {
+      const { text, meta } = await extractDocxText(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), limits);
+      return { text, format: 'docx', meta };
+    }
     case 'pdf':
       return extractPdf(path, bytes);
   }
@@ -80,32 +104,9 @@ export function markdownToText(md: string): string {
     .replace(/^\s*---+\s*$/gm, '');
 }
 
-async function extractDocx(path: string, bytes: Uint8Array): Promise<ExtractedFile> {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let text: string;
-  try {
-    text = (await mammoth.extractRawText({ buffer })).value;
-  } catch (e) {
-    throw new UnreadableFileError(path, 'Word 文档已损坏或不是 .docx 格式', e);
-  }
-  const meta: ExtractedFile['meta'] = {};
-  try {
-    // Core properties (docProps/core.xml) hold the title, author and dates the author's Word set.
-    const zip = await JSZip.loadAsync(buffer);
-    const core = await zip.file('docProps/core.xml')?.async('string');
-    if (core) {
-      const pick = (tag: string) => new RegExp(`<${tag}[^>]*>([^<]*)</${tag}>`).exec(core)?.[1]?.trim() || undefined;
-      meta.title = pick('dc:title');
-      meta.author = pick('dc:creator');
-      meta.date = pick('dcterms:modified') ?? pick('dcterms:created');
-    }
-  } catch {
-    // Metadata is optional; the text was read.
-  }
-  return { text, format: 'docx', meta };
-}
-
 async function extractPdf(path: string, bytes: Uint8Array): Promise<ExtractedFile> {
+  // Loaded only for PDFs: pdf.js is a large module the other formats never need.
+  const { extractText, getDocumentProxy, getMeta } = await import('unpdf');
   try {
     // pdf.js takes ownership of the buffer it is given, so pass a copy.
     const pdf = await getDocumentProxy(new Uint8Array(bytes));

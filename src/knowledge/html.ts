@@ -1,7 +1,7 @@
 /**
  * HTML → text without a DOM: policy pages are simple, and a tag stripper that keeps
  * block boundaries as line breaks is all the chunker needs. Navigation, scripts and
- * styles are dropped.
+ * styles are dropped, and so is everything a browser would not show (dropHiddenHtml).
  */
 const ENTITIES: Record<string, string> = {
   nbsp: ' ',
@@ -37,11 +37,87 @@ export function htmlTitle(html: string): string | undefined {
   return t || undefined;
 }
 
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+/** Elements whose end tag may be left out: a hidden one also ends where the next one of its kind begins. */
+const OPTIONAL_END = new Set(['p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option']);
+const HIDING_STYLE = /(?:^|[;{\s])(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|!|$))/i;
+const HIDDEN_ATTR = /(?:^|\s)hidden(?=\s*(?:=|\/|$)|\s)/i;
+const ARIA_HIDDEN = /(?:^|\s)aria-hidden\s*=\s*["']?true/i;
+const attr = (attrs: string, name: string) =>
+  new RegExp(`(?:^|\\s)${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(attrs)?.slice(1).find((v) => v !== undefined);
+
+/** Class and id selectors that a page's own <style> hides (`.hide{display:none}`). */
+function hiddenSelectors(html: string): { classes: Set<string>; ids: Set<string> } {
+  const classes = new Set<string>();
+  const ids = new Set<string>();
+  for (const block of html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/gi)) {
+    for (const rule of block[1]!.replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
+      if (!HIDING_STYLE.test(rule[2]!)) continue;
+      for (const sel of rule[1]!.split(',')) {
+        const t = sel.trim();
+        const m = /^(?:[a-z]+)?([.#])([\w-]+)$/i.exec(t);
+        if (m) (m[1] === '.' ? classes : ids).add(m[2]!);
+      }
+    }
+  }
+  return { classes, ids };
+}
+
+/**
+ * Removes what a reader of the page never sees, so it is neither indexed nor cited:
+ * comments, script/style/template/noscript, and any element hidden by the hidden
+ * attribute, aria-hidden="true", an inline style (display:none, visibility:hidden,
+ * font-size:0) or a class/id the page's own stylesheet hides.
+ */
+export function dropHiddenHtml(html: string): string {
+  const sel = hiddenSelectors(html);
+  const src = html
+    .replace(/<!--[\s\S]*?(?:-->|$)/g, '')
+    .replace(/<(script|style|template|noscript)\b[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ');
+  const isHidden = (attrs: string) => {
+    if (HIDDEN_ATTR.test(attrs.replace(/(["'])[\s\S]*?\1/g, '""')) || ARIA_HIDDEN.test(attrs)) return true;
+    const style = attr(attrs, 'style');
+    if (style && HIDING_STYLE.test(style)) return true;
+    const cls = attr(attrs, 'class');
+    if (cls && cls.split(/\s+/).some((c) => sel.classes.has(c))) return true;
+    const id = attr(attrs, 'id');
+    return id !== undefined && sel.ids.has(id);
+  };
+  const out: string[] = [];
+  const tag = /<(\/?)([a-zA-Z][\w:-]*)([^>]*)>/g;
+  let last = 0;
+  for (let m; (m = tag.exec(src)); ) {
+    const [whole, close, rawName, attrs] = m as unknown as [string, string, string, string];
+    const name = rawName.toLowerCase();
+    if (close || VOID.has(name) || attrs.trimEnd().endsWith('/') || !isHidden(attrs)) continue;
+    // A hidden element: skip to its end tag, counting nested elements of the same name.
+    out.push(src.slice(last, m.index), '\n');
+    const inner = new RegExp(`<(\\/?)${name}\\b[^>]*>`, 'gi');
+    inner.lastIndex = m.index + whole.length;
+    let depth = 1;
+    let end = src.length;
+    for (let n; (n = inner.exec(src)); ) {
+      if (n[1]) depth--;
+      else if (OPTIONAL_END.has(name) && depth === 1) {
+        end = n.index;
+        break;
+      } else depth++;
+      if (depth === 0) {
+        end = n.index + n[0].length;
+        break;
+      }
+    }
+    last = end;
+    tag.lastIndex = end;
+  }
+  out.push(src.slice(last));
+  return out.join('');
+}
+
 export function htmlToText(html: string): string {
   return decodeEntities(
-    html
-      .replace(/<!--[\s\S]*?-->/g, '')
-      .replace(/<(script|style|noscript|nav|header|footer|iframe|svg|form|select|button)\b[\s\S]*?<\/\1>/gi, '\n')
+    dropHiddenHtml(html)
+      .replace(/<(script|style|noscript|template|nav|header|footer|iframe|svg|form|select|button)\b[\s\S]*?<\/\1>/gi, '\n')
       .replace(/<head\b[\s\S]*?<\/head>/gi, '\n')
       .replace(/<br\s*\/?>/gi, '\n')
       .replace(/<\/?(p|div|section|article|h[1-6]|li|ul|ol|tr|table|blockquote|pre|dd|dt|dl)\b[^>]*>/gi, '\n')

@@ -33,11 +33,17 @@ export function halfWidthAlnum(s: string): string {
     .replace(/\u00A0/g, ' ');
 }
 
+const HAN_CHAR = /\p{Script=Han}/gu;
+
 /** Share of Han characters that change under T→S conversion; speeds the common Simplified case. */
 export function traditionalRatio(s: string): number {
-  const han = s.match(/\p{Script=Han}/gu);
-  if (!han || han.length === 0) return 0;
-  const sample = han.slice(0, 4000).join('');
+  // The first 4000 Han characters only: matching the whole text made one string per character
+  // (165 MB for a 10 MB file) to look at 4000 of them.
+  const han: string[] = [];
+  HAN_CHAR.lastIndex = 0;
+  for (let m; han.length < 4000 && (m = HAN_CHAR.exec(s)); ) han.push(m[0]);
+  if (han.length === 0) return 0;
+  const sample = han.join('');
   const conv = toSimplifiedT(sample);
   let changed = 0;
   for (let i = 0; i < sample.length && i < conv.length; i++) if (sample[i] !== conv[i]) changed++;
@@ -117,17 +123,33 @@ export function chinesePunctuation(s: string): string {
     .replace(new RegExp(`\\(([^()\\n]*[${HAN}][^()\\n]*)\\)`, 'gu'), '（$1）');
 }
 
-/** Leftovers of mis-decoded byte runs (`?!`, replacement characters, control characters). */
+/**
+ * Invisible format characters: bidirectional embeddings, overrides and isolates (U+202A–202E,
+ * U+2066–2069, LRM/RLM U+200E/200F, ALM U+061C) that make a passage display in another order
+ * than it is stored and searched (a right-to-left override turns 五年 into 年五 on screen);
+ * zero-width spaces and joiners, the word joiner and invisible operators (U+200B–200D,
+ * U+2060–2064), a BOM inside the text (U+FEFF), the soft hyphen, interlinear annotation marks
+ * and Unicode tag characters (U+E0000 block, used to smuggle invisible instructions). Chinese
+ * text needs none of them; ideographic variation selectors (U+FE00–FE0F, U+E0100–E01EF) stay.
+ */
+const FORMAT_CONTROLS = /[\u00AD\u034F\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\u{E0001}|[\u{E0020}-\u{E007F}]/gu;
+
+export function stripFormatControls(s: string): string {
+  return s.replace(FORMAT_CONTROLS, '');
+}
+
+/** Leftovers of mis-decoded byte runs (`?!`, replacement characters, control characters) and format controls. */
 export function dropGarbage(s: string): string {
-  return s
+  return stripFormatControls(s)
     .replace(/\uFFFD+/g, '')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u200B-\u200F\uFEFF]/g, '')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '')
     .replace(/\?!\s*/g, '');
 }
 
 /** Character-level mapping only (no layout changes): used before metadata is read. */
 export function normalizeChars(raw: string): string {
-  let s = raw.replace(/\r\n?/g, '\n');
+  // Unicode line and paragraph separators are line breaks too (they would otherwise hide a line start).
+  let s = raw.replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n');
   s = dropGarbage(s);
   s = halfWidthAlnum(s);
   s = stripPinyinAnnotations(s);

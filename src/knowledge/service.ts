@@ -15,6 +15,8 @@ import { EmbeddingIndex, createEmbeddings } from './embed.js';
 import { IndexRepo, type DocRow } from './index-repo.js';
 import { EMPTY_LIBRARY_ANSWER } from './library.js';
 import { ingestFiles, type IngestReport } from './ingest.js';
+import { limitsFromMb } from './ingest-limits.js';
+import { IndexingStatus, type IndexingView } from './indexing-status.js';
 import { QuestionLog, type UnansweredRow } from './question-log.js';
 import { Retriever, type Retrieval } from './retrieve.js';
 import { generalIdf, getJieba } from './tokenize.js';
@@ -37,12 +39,14 @@ export interface AnswerResult {
 
 export interface KnowledgeService {
   /** Index these folders/files (skips unchanged by hash). Called at service start with [config.knowledgeDir]. */
-  ingestPaths(paths: string[]): Promise<IngestReport>;
+  ingestPaths(paths: string[], opts?: { signal?: AbortSignal }): Promise<IngestReport>;
   ask(question: string, opts?: AskOptions): Promise<AnswerResult>;
   /** Idempotent per (question, voter). */
   recordFeedback(questionId: number, voterOpenId: string, vote: 'up' | 'down'): void;
   /** Index loaded (for /readyz). */
   isReady(): boolean;
+  /** Files of the ingest runs under way that are not done yet, and files that failed (for /readyz). */
+  indexing(): IndexingView;
 }
 
 export interface AskOptions {
@@ -81,6 +85,8 @@ export interface KnowledgeAdmin extends KnowledgeService {
   removeDocuments(ref: string): DocRow[];
   stats(): KnowledgeStats;
   unanswered(sinceMs: number): UnansweredRow[];
+  /** Loads what questions need and ingestion does not (the general-language IDF table, ~80 MB). */
+  preload(): void;
 }
 
 export interface KnowledgeDeps {
@@ -113,7 +119,6 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
   let ready = false;
   try {
     getJieba();
-    generalIdf('村'); // loads the general-language IDF table now, not during the first question
     const rebuilt = repo.ensureTokenizer();
     if (rebuilt) logger.info({ chunks: rebuilt }, 'kb: domain dictionary changed; chunks re-segmented');
     retriever.vocabulary();
@@ -127,11 +132,18 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
     return { ...r, decision: decideAbstention(r.query.concepts.length, r.passages, undefined, r.query.concepts, r.query.text) };
   }
 
+  const limits = limitsFromMb({ file: config.kbLimits?.fileMb, text: config.kbLimits?.textMb, unzipped: config.kbLimits?.unzippedMb });
+  const status = new IndexingStatus();
+
   const service: KnowledgeAdmin = {
-    async ingestPaths(paths) {
+    async ingestPaths(paths, opts = {}) {
       const report = await ingestFiles(repo, paths, {
         now: () => clock.now(),
         logger,
+        limits,
+        signal: opts.signal,
+        // Each indexed file is searchable at once, not when the whole run ends (a run may be long).
+        progress: status.tracker(() => retriever.invalidate()),
         onIndexed: embedIndex ? async () => void (await embedIndex.backfill()) : undefined,
       });
       if (report.added.length || report.updated.length) {
@@ -213,6 +225,11 @@ export function createKnowledgeService(deps: KnowledgeDeps): KnowledgeAdmin {
     },
 
     isReady: () => ready,
+
+    indexing: () => status.view(),
+
+    // Not at construction: `kb ingest` never asks a question and need not hold the table.
+    preload: () => void generalIdf('村'),
 
     retrieve,
 
