@@ -124,6 +124,15 @@ describe('near-commands get 您是不是要：… and nothing is executed', () =
     expect(questions()).toEqual([]);
   });
 
+  it('a village or talk added after the first message is known to the next one', async () => {
+    expect((await h.say(cadre, '完成新庄村审计'))[0]).not.toMatch(/您是不是要/);
+    const township = h.repos.roster.townships().find((t) => t.name === '沁河镇')!;
+    const village = h.repos.roster.insertVillage(township.id, '新庄村', '村', '2026-11-28');
+    h.repos.talks.insert('选前谈话', '候选人赵六', village, '2026-11-10');
+    expect((await h.say(cadre, '完成新庄村审计'))[0]!.split('\n')[0]).toBe('您是不是要：完成 新庄村 审计');
+    expect((await h.say(cadre, '谈话候选人赵六完成'))[0]!.split('\n')[0]).toBe('您是不是要：谈话 候选人赵六 完成');
+  });
+
   it('the suggested command, sent as suggested, works', async () => {
     const [hint] = await h.say(cadre, '完成城西村审计');
     const command = hint!.split('\n')[0]!.replace('您是不是要：', '');

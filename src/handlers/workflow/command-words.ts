@@ -6,10 +6,19 @@ import type { CommandWords } from '../command-router.js';
 /**
  * The roster's names for the command suggester: villages and townships (kept
  * until a region changes: a province has tens of thousands), talk subjects
- * (read when asked), and today in the campaign's time zone.
+ * (kept until a talk is added; talks are only ever inserted, so the highest
+ * id tells), and today in the campaign's time zone. The same array is
+ * returned while nothing changed, which lets the suggester keep its index.
  */
 export function workflowCommandWords(repos: WorkflowRepos, tz: string, clock: Clock): CommandWords {
   let cached: { version: number; villages: string[]; townships: string[] } | undefined;
+  let talks: { lastId: number | null; subjects: string[] } | undefined;
+  const lastTalk = repos.db.prepare('SELECT MAX(id) AS m FROM wf_talks');
+  const talkSubjects = () => {
+    const lastId = (lastTalk.get() as { m: number | null } | undefined)?.m ?? null;
+    if (!talks || talks.lastId !== lastId) talks = { lastId, subjects: repos.talks.subjects() };
+    return talks.subjects;
+  };
   const regions = () => {
     const version = repos.roster.regionsVersion();
     if (!cached || cached.version !== version) {
@@ -20,7 +29,7 @@ export function workflowCommandWords(repos: WorkflowRepos, tz: string, clock: Cl
   return {
     villages: () => regions().villages,
     townships: () => regions().townships,
-    talkSubjects: () => repos.talks.subjects(),
+    talkSubjects,
     today: () => todayIn(tz, clock.now()),
   };
 }
