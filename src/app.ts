@@ -32,10 +32,14 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.get('/readyz', async (_req, reply) => {
     // storage: false while the disk is full (new events are refused then; see src/store/storage-health.ts).
     const storage = storageHealth(rt.db);
-    const checks = { database: databaseAlive(rt.db), started: rt.isReady(), storage: !storage.full || storage.probe() };
+    // library: the bundled 换届工作指引 is indexed. KNOWLEDGE_DIR is indexed after it, in the background:
+    // `indexing` lists its files still pending and any file that failed (with the reason), without
+    // holding readiness back — a bad or huge file must not keep the service out of rotation.
+    const checks = { database: databaseAlive(rt.db), started: rt.isReady(), library: rt.libraryReady(), storage: !storage.full || storage.probe() };
     const ok = Object.values(checks).every(Boolean);
-    const body: Record<string, unknown> = { status: ok ? 'ready' : 'not_ready', checks };
+    const body: Record<string, unknown> = { status: ok ? 'ready' : 'not_ready', checks, indexing: rt.knowledge.indexing() };
     if (!checks.storage) body.message = '存储空间已满：暂停接收新的事件，空间恢复后自动继续。';
+    else if (!checks.library && checks.database) body.message = '政策知识库正在建立索引，稍后即可使用。';
     return reply.code(ok ? 200 : 503).send(body);
   });
 

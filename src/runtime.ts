@@ -20,7 +20,7 @@ import { CommandRouter } from './handlers/command-router.js';
 import { createMessageHandler } from './handlers/message-receive.js';
 import { createFeedbackAction, createQaEntry } from './handlers/qa.js';
 import { createKnowledgeService, type KnowledgeAdmin } from './knowledge/service.js';
-import { libraryPaths } from './knowledge/library.js';
+import { BUNDLED_KNOWLEDGE_DIR, libraryPaths } from './knowledge/library.js';
 import type { WorkflowDeps } from './handlers/workflow/services.js';
 import { registerWorkflow } from './workflow/register.js';
 import { registerReminders, type ReminderSystem } from './workflow/reminders/register.js';
@@ -50,6 +50,12 @@ export interface RuntimeOptions {
   noServices?: boolean;
   /** Index the bundled pack and KNOWLEDGE_DIR at start (default true; most tests don't need it). */
   ingestAtStart?: boolean;
+  /**
+   * Index after start() returns, so the server listens at once (src/server.ts): /readyz is
+   * ready when the bundled pack is indexed and lists what KNOWLEDGE_DIR still has pending.
+   * Default false: start() returns with the library indexed (CLI chat, tests).
+   */
+  indexInBackground?: boolean;
   /** Outbox send loop options (tests shorten the poll). */
   worker?: { concurrency?: number; pollMs?: number; maxAttempts?: number; backoffBaseMs?: number };
 }
@@ -91,6 +97,11 @@ export class Runtime {
   private pruneTimer?: NodeJS.Timeout;
   private started = false;
   private ready = false;
+  /** The start-up indexing run; stop() ends it between two files and waits for it. */
+  private indexing?: Promise<void>;
+  private readonly indexAbort = new AbortController();
+  /** The bundled pack has been indexed (or ingestAtStart is off): what readiness waits for. */
+  private packIndexed = false;
 
   constructor(private readonly opts: RuntimeOptions) {
     this.config = opts.config;
@@ -219,22 +230,9 @@ export class Runtime {
     this.worker.start();
     this.intake.resumePending();
     if (this.opts.ingestAtStart ?? true) {
-      const report = await this.knowledge.ingestPaths(this.knowledgePaths());
-      this.logger.info(
-        { added: report.added.length, updated: report.updated.length, unchanged: report.unchanged.length, failed: report.failed.length },
-        'policy library indexed',
-      );
-      if (!this.config.embedding) {
-        // Warm the question path (statements, caches, the JIT) before the first events: a cold question costs
-        // ~10× a warm one, and a burst of them right after a start makes long loop turns. Retrieval only:
-        // nothing is logged, no model is called (skipped with embeddings, whose search is a network call).
-        try {
-          for (const q of ['选民名单什么时候公布？', '村委会每届任期几年？', '候选人需要什么条件？']) await this.knowledge.retrieve(q);
-        } catch (e) {
-          this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'kb: warm-up question failed');
-        }
-      }
-    }
+      this.indexing = this.indexLibrary();
+      if (!this.opts.indexInBackground) await this.indexing;
+    } else this.packIndexed = true;
     this.repos.events.prune(this.clock.now());
     this.pruneTimer = setInterval(() => this.repos.events.prune(this.clock.now()), 3600_000);
     this.pruneTimer.unref();
@@ -254,8 +252,58 @@ export class Runtime {
     this.ready = true;
   }
 
+  /**
+   * Indexes the library at start: the bundled pack first (readiness waits for it: it is ours,
+   * small, and what an empty KNOWLEDGE_DIR answers from), then KNOWLEDGE_DIR, file by file;
+   * a file that fails is listed in /readyz and never stops the others or the service.
+   */
+  private async indexLibrary(): Promise<void> {
+    const paths = this.knowledgePaths();
+    const signal = this.indexAbort.signal;
+    const run = async (ps: string[], part: 'pack' | 'knowledge_dir') => {
+      if (ps.length === 0 || signal.aborted) return;
+      try {
+        const report = await this.knowledge.ingestPaths(ps, { signal });
+        this.logger.info(
+          { part, added: report.added.length, updated: report.updated.length, unchanged: report.unchanged.length, failed: report.failed.length },
+          'policy library indexed',
+        );
+      } catch (e) {
+        this.logger.error({ part, err: e instanceof Error ? e.message : String(e) }, 'kb: indexing at start failed');
+      }
+    };
+    await run(paths.filter((p) => p === BUNDLED_KNOWLEDGE_DIR), 'pack');
+    this.packIndexed = true;
+    await run(paths.filter((p) => p !== BUNDLED_KNOWLEDGE_DIR), 'knowledge_dir');
+    if (signal.aborted) return;
+    try {
+      this.knowledge.preload();
+      if (!this.config.embedding) {
+        // Warm the question path (statements, caches, the JIT) before the first events: a cold question costs
+        // ~10× a warm one, and a burst of them right after a start makes long loop turns. Retrieval only:
+        // nothing is logged, no model is called (skipped with embeddings, whose search is a network call).
+        for (const q of ['选民名单什么时候公布？', '村委会每届任期几年？', '候选人需要什么条件？']) {
+          if (signal.aborted) return;
+          await this.knowledge.retrieve(q);
+        }
+      }
+    } catch (e) {
+      this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'kb: warm-up question failed');
+    }
+  }
+
+  /** Resolves when the start-up indexing is over (at once when there is none). */
+  async indexed(): Promise<void> {
+    await this.indexing;
+  }
+
+  /** The bundled pack is indexed and the index loaded: questions can be answered. */
+  libraryReady(): boolean {
+    return this.packIndexed && this.knowledge.isReady();
+  }
+
   isReady(): boolean {
-    return this.ready && this.db.open && this.knowledge.isReady();
+    return this.ready && this.db.open && this.libraryReady();
   }
 
   /** Waits until every handler has finished and nothing is due in the outbox (tests, CLI). */
@@ -267,6 +315,8 @@ export class Runtime {
   /** Graceful stop: no new events, in-flight handlers finish, sends in flight finish, then the database closes. */
   async stop(opts: { flushMs?: number } = {}): Promise<void> {
     this.ready = false;
+    this.indexAbort.abort();
+    await this.indexing?.catch(() => undefined);
     this.ws?.close();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await Promise.all(this.services.map((s) => s.stop()));

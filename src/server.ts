@@ -21,7 +21,8 @@ try {
 }
 
 const logger = createLogger(config);
-const rt = new Runtime({ config, logger });
+// The library is indexed after listening: a bad file in KNOWLEDGE_DIR never keeps the service from starting.
+const rt = new Runtime({ config, logger, indexInBackground: true });
 const app = await buildApp(rt);
 await rt.start();
 await app.listen({ port: config.port, host: config.host });
