@@ -5,7 +5,7 @@ import type { CommandRouter } from './command-router.js';
 import { suggestCommand, suggestionMessage, suggestSpacing } from './command-suggest.js';
 import { parseCommand } from './commands.js';
 import { buildHelpCard } from './help-card.js';
-import { extractText, mentionsBot, readMessageEvent } from './message-content.js';
+import { extractText, mentionsBot, readMessageEvent, type IncomingMessage } from './message-content.js';
 import type { QaEntry } from './qa-entry.js';
 import { replyToMessage } from './reply.js';
 import { classifySmallTalk, isWordlessMedia, smallTalkReply } from './small-talk.js';
@@ -75,7 +75,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
         }
       }
       if (!command) {
-        const answer = notAQuestion(text, deps.commands);
+        const answer = notAQuestion(text, mentionedNames(msg, deps.botOpenId()), deps.commands);
         if (answer) {
           ctx.logger.info({ kind: answer.kind }, 'not a question: answered without the Q&A');
           reply.text(answer.text);
@@ -106,9 +106,15 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
 }
 
 /** Small talk, or a near-command: the reply, without the Q&A (so not logged as a policy question). */
-function notAQuestion(text: string, commands: CommandRouter): { kind: string; text: string } | null {
-  const talk = classifySmallTalk(text);
+function notAQuestion(text: string, mentioned: readonly string[], commands: CommandRouter): { kind: string; text: string } | null {
+  // "谢谢 @张三" in a group is still thanks: other people's names do not make it a question.
+  const talk = classifySmallTalk(mentioned.reduce((t, n) => t.split(n).join(' '), text));
   if (talk) return { kind: talk, text: smallTalkReply(talk) };
   const s = suggestCommand(text, commands.words());
   return s ? { kind: s.kind, text: suggestionMessage(s) } : null;
+}
+
+/** The names of the other people @-mentioned (extractText writes them into the text). */
+function mentionedNames(msg: IncomingMessage, botOpenId: string | undefined): string[] {
+  return msg.mentions.filter((m) => m.id?.open_id !== botOpenId && m.name).map((m) => m.name!);
 }

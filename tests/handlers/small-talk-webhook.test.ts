@@ -47,6 +47,16 @@ describe('small talk and near-commands end to end', () => {
     expect(t.rt.db.prepare('SELECT COUNT(*) AS n FROM wf_changes').get()).toEqual({ n: 0 });
   });
 
+  it('thanks to someone else in a group (@bot 谢谢 @张三) is still thanks', async () => {
+    const ev = messageEvent({ text: '谢谢 @_user_2', chat: 'group', mentionBot: fake.botOpenId, openId: cadre, messageId: 'om_thx_1' });
+    const m = ev.event.message as { mentions: unknown[] };
+    m.mentions.push({ key: '@_user_2', id: { open_id: 'ou_someone_else_0001' }, name: '张三' });
+    await deliver(ev);
+    await t.rt.idle();
+    expect(fake.sent.filter((x) => x.reply_to === 'om_thx_1').map((x) => String(x.content.text))).toEqual([expect.stringMatching(/^不客气/)]);
+    expect(questions()).toBe(0);
+  });
+
   it('a question still gets the Q&A answer card and is logged', async () => {
     await deliver(messageEvent({ text: '完成选民登记要多少天？', openId: cadre, messageId: 'om_q_1' }));
     await t.rt.idle();
