@@ -1,6 +1,6 @@
 import { normalizeQuestion } from './normalize.js';
-import { DOMAIN_TERMS, PHRASE_REWRITES, QUESTION_STOPWORDS, SYNONYM_GROUPS, synonymsOf } from './synonyms.js';
-import { charBigrams, cutWords, dictionaryPieces, generalIdf, isDictionaryWord, searchParts, tagOf, tokenForms } from './tokenize.js';
+import { DOMAIN_TERMS, LEXICON_WORDS, PHRASE_REWRITES, QUESTION_STOPWORDS, SYNONYM_GROUPS, synonymsOf } from './synonyms.js';
+import { charBigrams, cutWords, dictionaryPieces, generalIdf, getJieba, isDictionaryWord, searchParts, tagOf, tokenForms } from './tokenize.js';
 
 /** Longest question text analysed; longer input is cut (a chat message is not a document). */
 export const MAX_QUERY_CHARS = 200;
@@ -50,7 +50,7 @@ export interface VocabularyView {
   charDf(ch: string): number;
 }
 
-const DOMAIN_TERM_SET = new Set<string>([...DOMAIN_TERMS, ...SYNONYM_GROUPS.flat()]);
+const DOMAIN_TERM_SET: ReadonlySet<string> = LEXICON_WORDS;
 
 /** Words in more than this share of passages are left to re-ranking (not searched in the OR query). */
 const COMMON_SHARE = 0.1;
@@ -259,8 +259,18 @@ export const ANSWER_TYPES: { name: string; ask: RegExp; pattern: RegExp }[] = [
 /** Weight of the answer-type concept, as a share of the mean weight of the question's words. */
 export const ANSWER_TYPE_SHARE = 0.5;
 
+/**
+ * Units of a count a passage must state with a number (多少户 → 一百户至七百户). People and
+ * votes are left out: 多少人才能开 is answered by a share (过半数), not by a number of people.
+ */
+const COUNT_UNIT = /(?:几|多少)(户|项|条|种|类)/;
+
 export function answerTypeOf(text: string): (typeof ANSWER_TYPES)[number] | null {
   const t = ANSWER_TYPES.find((x) => x.ask.test(text)) ?? null;
+  if (t?.name === '数量') {
+    const unit = COUNT_UNIT.exec(text)?.[1];
+    return unit ? { ...t, pattern: new RegExp(`[一二三四五六七八九十两百千万\\d]+${unit}`) } : t;
+  }
   if (t?.name !== '期限') return t;
   // A duration asked in a unit (几年, 多少天, 几个月) is answered by a number of that unit:
   // 五年 answers 干几年; 之前 or 二十日 does not.
@@ -339,13 +349,40 @@ export function altDf(a: Alt, vocab: VocabularyView): number {
   return parts.every((x) => x > 0) ? Math.min(...parts) : 0;
 }
 
-/** A same-length indexed word one character away from `word` that co-occurs with the question's other words. */
-function typoCorrection(word: string, concepts: Concept[], rest: string[], vocab: VocabularyView): string | undefined {
+/**
+ * True when `word` is a word in its own right: the domain lexicon names it, or the general
+ * dictionary lists it (at any frequency: 区市, 唱票人 are listed yet cut apart), or the
+ * segmenter's general IDF table does (日内, 新老, 挺大). Such a word is never "corrected".
+ */
+export function isKnownWord(word: string): boolean {
+  return DOMAIN_TERM_SET.has(word) || isDictionaryWord(word) || generalIdf(word) !== undefined || getJieba().cutAll(word).includes(word);
+}
+
+let lexiconText: string | null = null;
+
+/**
+ * True when `word` is a lexicon word or part of one (名单 in 选民名单, 主任 in 村民委员会主任).
+ * Corrections exist to reach the domain terms users misspell; a general word the index
+ * happens to hold (打击, 指定, 设区) is more often the segmenter's fusion of two words
+ * (打叉, 日定, 设行) than the word meant.
+ */
+function inLexicon(word: string): boolean {
+  lexiconText ??= `|${[...DOMAIN_TERM_SET].join('|')}|`;
+  return lexiconText.includes(word);
+}
+
+/**
+ * A same-length indexed word one character away from `word` that co-occurs with the
+ * question's other words. Only an unknown word is corrected, and only into a known
+ * domain word: a correct word must never be replaced by another.
+ */
+export function typoCorrection(word: string, concepts: Concept[], rest: string[], vocab: VocabularyView): string | undefined {
+  if (isKnownWord(word)) return undefined;
   const ctx = [...concepts.flatMap((c) => c.alts.map((a) => a.token)), ...rest].filter((t) => vocab.df(t) > 0);
   const best = vocab
     .oneCharAway(word)
     .map((t) => ({ t, co: vocab.cooccurrence(t, ctx), df: vocab.df(t) }))
-    .filter((x) => x.co > 0)
+    .filter((x) => x.co > 0 && isKnownWord(x.t) && inLexicon(x.t))
     // Share of the candidate's passages that share the question's context: a common word
     // (明确) co-occurs often but in a small share; the intended one (名单) mostly in context.
     .sort((a, b) => b.co / b.df - a.co / a.df || b.co - a.co)[0];

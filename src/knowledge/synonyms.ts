@@ -1,203 +1,51 @@
 /**
  * The domain thesaurus: how cadres say things in chat versus how the documents say
- * them. It is data about the 换届 domain (terms of art and their colloquial forms),
- * not about any particular question; query analysis expands a term with its
- * equivalents, and the expansions count a little less than the user's own words.
+ * them. The vocabulary itself is data (lexicon.tsv, one reviewed entry a line with its
+ * reason); this module exposes it in the shapes the segmenter, query analysis and
+ * re-ranking use. Question words and chat fillers (below) are grammar, kept in code.
  */
+import { compileLexicon, lexicon } from './lexicon.js';
 
-/** Terms the segmenter must keep whole (loaded into jieba as a user dictionary). */
-export const DOMAIN_TERMS: string[] = [
-  '两委', '村两委', '社区两委', '一肩挑', '五必谈', '四必查', '十严禁', '十五不能', '十一种情形', '联审', '县直部门联审',
-  '资格审查', '选民登记', '另行选举', '委托投票', '书面委托', '临时委托', '近亲属', '村民选举委员会', '居民选举委员会',
-  '选举委员会', '选委会', '村委会', '居委会', '村务监督委员会', '监委会', '村民代表会议', '村民会议', '居民会议',
-  '村民小组', '居民小组', '换届选举', '换届纪律', '纪律承诺书', '竞职承诺', '创业承诺', '辞职承诺', '谈心谈话',
-  '选前谈话', '任前谈话', '疏导谈话', '离任审计', '经济责任审计', '先审计后换届', '工作移交', '连选连任', '罢免',
-  '补选', '出缺', '候选人', '正式候选人', '初步人选', '负面清单', '拉票贿选', '贿选', '过半数', '党员大会',
-  '党员代表大会', '预备党员', '正式党员', '表决权', '选举权', '被选举权', '留党察看', '刑满释放', '立案查处',
-  '村务公开', '民主评议', '误工补贴', '包村', '包联', '倒排工期', '两推一选', '双考核双回头', '三下三上', '选优配强',
-  '带头人', '头雁工程', '回引', '参与率', '参选率', '晾晒', '分析研判', '问题清单', '台账', '信访接待', '法纪监督',
-  '宣传报道', '指导督导', '综合协调', '选民名单', '村民名单', '投票站', '流动票箱', '秘密写票', '公开唱票',
-  '差额选举', '等额选举', '直接提名', '海选', '兼职委员', '村改居', '专业背景', '乡镇党委书记', '返乡回村人才',
-];
+const LEXICON = compileLexicon(lexicon());
+
+/**
+ * Words the segmenter must keep whole (loaded into jieba as a user dictionary): the
+ * domain terms, and the colloquial words, which must come out of a question as one
+ * word to be looked up (送钱, 不干了, 最多 would otherwise be cut 送/钱, 不干/了, 最/多).
+ */
+export const DOMAIN_TERMS: string[] = [...new Set([...LEXICON.terms, ...LEXICON.colloquial.keys()])];
 
 /**
  * Equivalence groups: any member found in a question also searches for the others.
- * The first entry is the documents' usual wording.
+ * The first entry is the documents' usual wording. Their words are also kept whole by
+ * the segmenter, so they hold true synonyms only (提名 ≠ 候选人, 申诉 ≠ 异议).
  */
-export const SYNONYM_GROUPS: string[][] = [
-  ['一肩挑', '书记主任一人兼任', '书记、主任', '一人兼任'],
-  ['两委', '村两委', '党组织和村民委员会', '党组织和居民委员会'],
-  ['五必谈', '必谈'],
-  ['四必查', '必查'],
-  ['十严禁', '严禁'],
-  ['联审', '联合审查', '联合复审', '县直部门联审'],
-  ['资格审查', '资格审核'],
-  ['选民登记', '登记参加选举', '进行登记'],
-  ['选民名单', '村民名单', '登记参加选举的村民名单'],
-  ['另行选举', '未选足', '不足应选名额', '没选满'],
-  ['委托投票', '书面委托', '委托', '代投'],
-  ['近亲属', '家里人', '家人', '亲属', '亲戚', '家属'],
-  ['村民选举委员会', '选委会', '选举委员会'],
-  ['村民委员会', '村委会', '村委'],
-  ['居民委员会', '居委会', '社区居委会'],
-  ['村民委员会主任', '村主任', '村委会主任'],
-  ['村务监督委员会', '监委会', '村务监督机构'],
-  ['任期', '每届任期', '一届'],
-  ['届满', '到期', '期满'],
-  ['连选连任', '连任', '连着干', '接着干', '再干一届'],
-  ['工作移交', '移交', '交接', '交接班'],
-  ['补选', '补上', '增补'],
-  ['出缺', '空缺', '缺额'],
-  ['罢免', '撤换', '撤掉', '罢掉', '拿掉'],
-  ['贿赂', '贿选', '拉票贿选', '送钱', '给钱', '发钱', '送礼', '红包'],
-  ['当选无效', '选举无效'],
-  ['被判处刑罚', '判刑', '被判刑', '坐牢'],
-  ['自行终止', '职务终止'],
-  ['妇女', '女性', '女的', '女同志', '妇女成员'],
-  ['公布', '张贴', '贴出来', '公示', '公开'],
-  ['异议', '提意见', '有意见', '不服'],
-  ['申诉', '申述'],
-  ['处理决定', '答复', '回复', '处理结果'],
-  ['提名', '推荐', '推选'],
-  ['候选人', '候选', '参选人'],
-  ['过半数', '一半以上', '超过一半', '半数以上'],
-  ['投票', '投票选举', '表决'],
-  ['有效', '算数', '算不算数', '有效吗'],
-  ['户籍', '户口'],
-  ['居住', '住', '住了'],
-  ['务工', '打工', '外出务工', '外出务工经商'],
-  ['外出', '在外', '回不来', '不在家'],
-  ['会议', '开会'],
-  ['召集', '召开', '开'],
-  ['通知', '告知'],
-  ['延期', '推迟', '往后推', '往后', '推一推', '延长', '推后'],
-  ['上级党组织批准', '报批', '批准'],
-  ['党支部', '党组织', '支部', '党的基层组织', '村党组织'],
-  ['不超过', '最多', '最长', '顶多', '最长不超过'],
-  ['本村', '村里', '村内', '我们村', '本村村民'],
-  ['拒不', '不肯', '拒绝', '不愿', '不愿意', '不签'],
-  ['纪委', '纪检', '纪检监察', '纪委监委'],
-  ['提名', '确定为候选人'],
-  ['党员代表大会', '党代会'],
-  ['支部委员会', '支委', '支委会'],
-  ['党员大会', '党员会'],
-  ['经济责任审计', '离任审计', '任期审计', '审计'],
-  ['先审计后换届', '先审计、后换届'],
-  ['纪律', '违纪', '违反纪律'],
-  ['承诺', '许愿', '许诺', '乱许愿', '打包票', '表态'],
-  ['履职设想', '当选后', '上任后'],
-  ['临时委托', '临时找人代投', '临时代投'],
-  ['虚假委托', '冒名', '冒充'],
-  ['竞职承诺', '签承诺'],
-  ['纪律承诺书', '承诺书'],
-  ['立案查处', '立案', '被查', '被调查', '审查调查'],
-  ['刑满释放', '出狱', '坐过牢'],
-  ['不宜确定为候选人', '不宜人选', '不能当候选人', '不能推选'],
-  ['五分之一以上', '五分之一'],
-  ['三分之一以上', '三分之一'],
-  ['联名', '签名', '一起提'],
-  ['村民代表', '代表'],
-  ['代表会议', '村民代表会议'],
-  ['公章', '章子', '印章'],
-  ['档案', '台账资料'],
-  ['账册', '账本', '账簿', '帐本', '账目'],
-  ['参与率', '参选率', '参加率', '投票率'],
-  ['专业背景', '专业能力', '专业人才'],
-  ['环节', '步骤'],
-  ['工作组', '专班', '小组'],
-  ['换届工作领导组', '领导小组', '领导组'],
-  ['考评调度', '考评', '调度', '打分'],
-  ['回引', '吸引回来', '引回', '回请'],
-  ['渠道', '来源', '途径'],
-  ['人才', '能人'],
-  ['退伍军人', '复员退伍军人', '复退军人', '当过兵'],
-  ['大学生', '大学毕业生', '高学历'],
-  ['35周岁以下', '年轻人', '35岁以下', '年轻干部'],
-  ['谈话', '谈心谈话', '谈'],
-  ['审查', '审核', '把关'],
-  ['部门', '单位'],
-  ['宗族', '家族'],
-  ['黑恶势力', '村霸', '涉黑涉恶'],
-  ['选票', '票'],
-  ['唱票', '计票'],
-  ['选举日', '投票日', '选举那天'],
-  ['日', '天'],
-  ['组成', '几个人', '多少人组成', '人数'],
-  ['三至七人', '最少几个人', '最多几个人'],
-  ['设立', '设一个', '设置'],
-  ['户', '家', '家庭'],
-  ['每户派代表', '每户出一个人', '一户一个'],
-  // Everyday words for the terms of the organic laws and of re-election work.
-  ['申辩', '辩解', '辩护', '解释理由'],
-  ['当场', '当天', '当即', '现场'],
-  ['档案', '存档', '归档', '留档', '建档'],
-  ['干预', '插手', '干涉'],
-  ['长期', '常年', '长年', '长时间'],
-  ['经商', '做生意', '做买卖', '开厂'],
-  ['群众', '老百姓', '百姓', '乡亲'],
-  ['人民政府', '乡镇政府', '乡政府', '镇政府', '乡镇人民政府', '区政府', '县政府'],
-  ['民族乡', '乡镇', '乡里', '镇里', '乡镇街道', '镇上', '乡上'],
-  ['户籍所在村', '老家', '原籍', '户籍地', '户口所在地'],
-  ['威胁', '吓唬', '恐吓', '要挟'],
-  ['欺骗', '忽悠', '蒙骗'],
-  ['举报', '告状', '检举', '投诉', '反映'],
-  ['殴打', '打人', '动手'],
-  ['请客', '吃请', '宴请', '请吃饭', '请客吃饭'],
-  ['黑恶势力', '黑社会', '恶势力'],
-  ['缓刑', '判缓', '判了缓刑'],
-  ['财会', '财务', '会计', '懂账'],
-  ['村党组织书记', '支书', '村支书', '党支部书记', '村书记'],
-  ['选民', '登记参加选举的村民', '有选举权的村民'],
-  ['周岁', '岁数', '年纪', '多大岁数'],
-  ['监督', '管', '监管'],
-  ['批准', '批', '审批'],
-  ['评议', '评', '测评'],
-  ['公布', '贴'],
-  ['治安保卫', '治保'],
-  ['兼任', '兼', '兼着', '兼职'],
-  ['筹资筹劳', '筹钱', '筹款', '集资', '筹'],
-  ['决定', '拍板', '说了算', '定夺'],
-  ['事项', '事情', '事儿'],
-  ['权利', '权力'],
-  ['重大事项', '大事'],
-  ['征地补偿费', '征地补偿款', '征地款'],
-  ['国有及国有控股企业', '国企', '国有企业'],
-  ['施行', '实行', '实施', '生效'],
-  ['一次', '一回', '一趟'],
-  ['退出', '不干了', '不当了', '不想干了', '辞掉'],
-  ['出缺', '空位', '位子', '空出来'],
-  ['新一届', '新班子', '新的班子', '新任'],
-  ['下属', '下面', '底下', '下设'],
-  ['通过', '同意', '赞成'],
-  ['居住', '住着', '常住', '在村里住'],
-  ['培训', '轮训', '上课'],
-  ['谈话', '谈心', '找谈话', '约谈'],
-  ['审计', '查账', '审账'],
-  ['延期', '拖延', '晚点选'],
-  ['村干部', '村组干部', '两委成员', '两委干部', '村社区干部'],
-];
+export const SYNONYM_GROUPS: string[][] = LEXICON.groups;
 
 /**
- * One-way colloquial rewrites applied to the question text before segmentation:
- * whole phrases whose words, split apart, would mean something else.
+ * Colloquial words and the legal words they also search for, one way (老丈人 → 岳父,
+ * 近姻亲, 近亲属; 近亲属 does not search for 老丈人, and 老丈人 is no synonym of 儿媳).
+ * These are everyday words the general dictionary already holds: they are not loaded
+ * into the segmenter, which would change how documents are cut.
+ */
+export const COLLOQUIAL: ReadonlyMap<string, string[]> = LEXICON.colloquial;
+
+/**
+ * One-way rewrites applied to the question text before segmentation: vocabulary
+ * phrases from the lexicon (longest first), then question-form rules (how a question is
+ * asked, never what it is about).
  */
 export const PHRASE_REWRITES: [RegExp, string][] = [
-  [/干几年|干多久|干多少年|当几年|做几年|几年一届|一届几年|几年一换/g, ' 任期 届 年 '],
+  ...LEXICON.rewrites,
+  // "within how many days" and "how many people" are the answer asked for, not content.
   [/(多少|几)[天日](之内|以内|内)/g, ' '],
-  [/(多久|多长时间|几天)(要|能|得)?(答复|回复|处理)/g, ' 日内 处理决定 '],
-  [/没选满|没选够|选不满|票数不够/g, ' 另行选举 不足应选名额 '],
-  [/得票最少|最少.{0,4}票|至少.{0,4}票/g, ' 得票 不得少于 '],
-  [/代投|替.{0,3}投票|帮.{0,3}投票|代.{0,3}投票/g, ' 委托投票 委托 '],
-  [/咋整|咋办|怎么办|怎么弄|如何处理|怎么处理/g, ' 处理 '],
-  [/当选以后|选上以后|选出来以后|选出来后|产生以后/g, ' 产生之日起 '],
-  [/女的|女同志/g, ' 妇女 '],
-  [/亲戚|家里人|家属/g, ' 近亲属 '],
-  [/贴出来|张贴/g, ' 公布 '],
-  [/(多少|几)个?人(才)?(能|可以)?开/g, ' 过半数 出席 参加 召开 '],
   [/谁来主持|谁主持/g, ' 主持 '],
   [/有个人|有个别人|有人/g, ' 有人 '],
   [/能不能|可不可以|行不行|能否|是否|要不要|会不会|算不算|有没有|是不是|违不违反|需不需要|该不该|用不用/g, ' '],
   [/提前(多少|几)[天日]/g, ' 提前 '],
+  // A question numeral binds its classifier (多少人才能开 is 多少人 / 才能 / 开, not 人才;
+  // 多少户设一个 is 多少户 / 设, not 户设): cut it off before the segmenter fuses it onward.
+  [/(多少|几)个?[人户名位家票次天日年月项条种类]/g, ' $& '],
 ];
 
 /** Words that carry no content in a question. */
@@ -226,7 +74,10 @@ export const QUESTION_STOPWORDS = new Set<string>([
 
 let synonymIndex: Map<string, string[]> | null = null;
 
-/** Every term equivalent to `term` (excluding itself), across all groups it belongs to. */
+/**
+ * Every term a question word also searches for (excluding itself): the members of each
+ * synonym group it belongs to, then the legal words of a colloquial entry.
+ */
 export function synonymsOf(term: string): string[] {
   if (!synonymIndex) {
     synonymIndex = new Map();
@@ -237,6 +88,18 @@ export function synonymsOf(term: string): string[] {
         synonymIndex.set(t, list);
       }
     }
+    for (const [word, legal] of COLLOQUIAL) {
+      const list = synonymIndex.get(word) ?? [];
+      for (const l of legal) if (l !== word && !list.includes(l)) list.push(l);
+      synonymIndex.set(word, list);
+    }
   }
   return synonymIndex.get(term) ?? [];
 }
+
+/** Every word the lexicon names (terms, synonyms, colloquial words and their legal words): known words. */
+export const LEXICON_WORDS: ReadonlySet<string> = new Set<string>([
+  ...DOMAIN_TERMS,
+  ...SYNONYM_GROUPS.flat(),
+  ...[...COLLOQUIAL].flatMap(([w, legal]) => [w, ...legal]),
+]);
