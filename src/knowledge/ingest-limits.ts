@@ -21,7 +21,7 @@ const MB = 1024 * 1024;
 
 export const DEFAULT_INGEST_LIMITS: IngestLimits = {
   maxFileBytes: 50 * MB,
-  maxTextBytes: 10 * MB,
+  maxTextBytes: 5 * MB,
   maxUnzippedBytes: 50 * MB,
 };
 
