@@ -136,7 +136,8 @@ function checkQuantities(sentence: string, sources: GroundingSource[]): string |
 type Modality = 'forbid' | 'exempt' | 'permit' | 'require';
 
 // Longer and negated forms first: at one position the first alternative that matches wins.
-const MODAL = /不得|不能|不可以|不可|不准|不允许|禁止|严禁|不应当|不应该|不应|不必|无需|无须|不需要|不用|可以|允许|有权|能够|应当|应该|必须|须|需要|(?<![认许])可(?![能是见靠])/g;
+// 有权 inside 所有权/产权 is a noun, not a permission.
+const MODAL = /不得|不能|不可以|不可|不准|不允许|禁止|严禁|不应当|不应该|不应|不必|无需|无须|不需要|不用|可以|允许|(?<![所产版物债股])有权|能够|应当|应该|必须|须|需要|(?<![认许])可(?![能是见靠])/g;
 const CLASS: Record<string, Modality> = {
   不得: 'forbid', 不能: 'forbid', 不可以: 'forbid', 不可: 'forbid', 不准: 'forbid', 不允许: 'forbid', 禁止: 'forbid', 严禁: 'forbid', 不应当: 'forbid', 不应该: 'forbid', 不应: 'forbid',
   不必: 'exempt', 无需: 'exempt', 无须: 'exempt', 不需要: 'exempt', 不用: 'exempt',

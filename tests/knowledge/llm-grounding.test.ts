@@ -115,6 +115,9 @@ describe('grounding check on its own', () => {
     expect(checkCitations('届满不必及时举行换届选举[1]。', passages)).toMatchObject({ ok: false, code: 'modality' });
     expect(checkCitations('届满应当及时举行换届选举[1]。', passages)).toMatchObject({ ok: true });
     expect(checkCitations('选民名单不得在选举日的二十日前公布[2]。', passages)).toMatchObject({ ok: false, code: 'modality' });
+    // 所有权 is a noun: its 有权 is no permission that would make 可以 agree with 不得.
+    const property = [{ chunk: { text: '任何部门和单位不得侵犯居民委员会的财产所有权。', doc_title: '居民委员会组织法', locator: '第十七条', doc_version: null } }] as never;
+    expect(checkCitations('任何部门和单位可以侵犯居民委员会的财产所有权[1]。', property)).toMatchObject({ ok: false, code: 'modality' });
   });
   it('does not read list numbering as a quantity', () => {
     expect(checkCitations('1. 每届任期五年[1]；2、名单二十日前公布[2]。', passages)).toMatchObject({ ok: true });
