@@ -70,7 +70,7 @@ export const STRICT_ANSWER_TYPES = new Set(['金额', '日期']);
 const GATED_KINDS = new Set<QuestionKind>(['count', 'time', 'who']);
 
 function sameArticle(a: Passage, b: Passage): boolean {
-  return a.chunk.doc_id === b.chunk.doc_id && a.chunk.locator === b.chunk.locator;
+  return a.chunk?.doc_id === b.chunk?.doc_id && a.chunk?.locator === b.chunk?.locator;
 }
 
 export function abstainSignals(passages: Passage[], concepts: Concept[], text: string): AbstainSignals {
@@ -81,9 +81,9 @@ export function abstainSignals(passages: Passage[], concepts: Concept[], text: s
   const rival = first ? passages.slice(1).find((p) => !sameArticle(p, first)) : undefined;
   const margin = first ? first.score - (rival?.score ?? 0) : 0;
   const kinds = questionKinds(text);
-  const fit = top3.length ? Math.max(...top3.map((p) => kindFit(kinds, p.chunk.text ?? ''))) : 0;
+  const fit = top3.length ? Math.max(...top3.map((p) => kindFit(kinds, p.chunk?.text ?? ''))) : 0;
   const gated = kinds.filter((k) => GATED_KINDS.has(k));
-  const gatedFit = top3.length ? Math.max(...top3.map((p) => kindFit(gated, p.chunk.text ?? ''))) : 0;
+  const gatedFit = top3.length ? Math.max(...top3.map((p) => kindFit(gated, p.chunk?.text ?? ''))) : 0;
   const content = concepts.filter((c) => !c.answerType);
   const matched = best ? content.filter((c) => best.matched.includes(c.word)).length : 0;
   return { coverage, sentence: best?.sentence ?? coverage, margin, kindFit: fit, kinds, gated, gatedFit, content: content.length, matched };
@@ -105,7 +105,7 @@ export function decideAbstention(
   const out = (reason: AbstainDecision['reason']): AbstainDecision => ({ abstain: reason !== null, reason, topCoverage: s.coverage, signals: s });
   const strict = concepts.find((c) => c.answerType && STRICT_ANSWER_TYPES.has(c.answerType.name));
   const relative = strict?.answerType?.name === '日期' && !/几月|几号|几日/.test(text);
-  const stated = (p: Passage) => p.matched.includes(strict!.word) || (relative && RELATIVE_DAY.test(p.chunk.text ?? ''));
+  const stated = (p: Passage) => p.matched.includes(strict!.word) || (relative && RELATIVE_DAY.test(p.chunk?.text ?? ''));
   if (strict && !passages.slice(0, 3).some(stated)) return out(s.coverage < threshold ? 'weak_evidence' : 'no_such_fact');
   // A passage stating none of the kinds asked (几天 and no duration) does not answer. 能不能
   // is left out: a list of disqualifying cases answers it without 可以/不得.

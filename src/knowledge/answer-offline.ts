@@ -4,10 +4,17 @@ import { coverageOf } from './retrieve.js';
 import { citationOf, displayLocator, type Citation } from './citation.js';
 import { QUOTE_RELATIVE_SCORE } from './abstain.js';
 import { indexTokens } from './tokenize.js';
+import { completeSentences, sentencesOf } from './sentences.js';
+import { decidingPhrase, kindFit, kindsInOrder, type QuestionKind } from './question-type.js';
+import { hasRegion, regionName, type Region } from './region.js';
 
 /** Most passages quoted under an answer. */
 export const MAX_QUOTES = 3;
 const MAX_ANSWER_SENTENCE = 220;
+/** A second article is added when it holds at least this share of the question's weight the first lacks. */
+const SECOND_ARTICLE_GAIN = 0.2;
+/** …and covers at least this share of what the best passage covers. */
+const SECOND_ARTICLE_COVERAGE = 0.6;
 
 export interface DraftAnswer {
   answer: string;
@@ -22,56 +29,128 @@ export function selectQuotes(passages: Passage[], max = MAX_QUOTES): Passage[] {
   return passages.filter((p, i) => i === 0 || p.score >= top.score * QUOTE_RELATIVE_SCORE).slice(0, max);
 }
 
-function sentencesOf(text: string): string[] {
-  return text
-    .replace(/^第[一二三四五六七八九十百零〇两\d]+条\s*/, '')
-    .split(/(?<=[。；！？\n])/)
-    .map((s) => s.trim())
-    .filter((s) => s.replace(/[\p{P}\s]/gu, '').length >= 4);
+const EMPTY = new Set<string>();
+
+function scoreSentences(text: string, concepts: Concept[]) {
+  return sentencesOf(text).map((s, i) => {
+    const toks = new Set(indexTokens(s));
+    return { i, s, toks, cov: coverageOf(concepts, toks, EMPTY, s) };
+  });
 }
 
 /**
- * One or two sentences from the best passage: the sentence covering most of the
+ * One or two whole sentences from the best passage: the sentence covering most of the
  * question, plus the one that adds most of what the first lacks (kept in document order).
+ * A sentence longer than the limit keeps its clauses covering the question, whole.
  */
 export function pickSentences(text: string, concepts: Concept[]): string[] {
-  const sentences = sentencesOf(text);
-  if (sentences.length <= 1) return sentences.map(clip);
-  const empty = new Set<string>();
-  const scored = sentences.map((s, i) => {
-    const toks = new Set(indexTokens(s));
-    return { i, s, toks, cov: coverageOf(concepts, toks, empty, s) };
-  });
+  const scored = scoreSentences(text, concepts);
+  if (scored.length <= 1) return scored.map((x) => fit(x.s, concepts));
   const first = [...scored].sort((a, b) => b.cov.coverage - a.cov.coverage || a.i - b.i)[0]!;
   const missing = concepts.filter((c) => !first.cov.matched.includes(c.word));
   let second: (typeof scored)[number] | undefined;
   if (missing.length) {
     second = scored
       .filter((x) => x.i !== first.i)
-      .map((x) => ({ x, gain: coverageOf(missing, x.toks, empty, x.s).coverage }))
+      .map((x) => ({ x, gain: coverageOf(missing, x.toks, EMPTY, x.s).coverage }))
       .filter((y) => y.gain > 0)
       .sort((a, b) => b.gain - a.gain || a.x.i - b.x.i)[0]?.x;
   }
   return [first, second]
     .filter((x): x is NonNullable<typeof x> => !!x)
     .sort((a, b) => a.i - b.i)
-    .map((x) => clip(x.s));
+    .map((x) => fit(x.s, concepts));
 }
 
-function clip(s: string): string {
-  return s.length > MAX_ANSWER_SENTENCE ? s.slice(0, MAX_ANSWER_SENTENCE - 1) + '…' : s;
+/** A long sentence shortened to its clauses that cover the question (never cut mid-clause). */
+function fit(s: string, concepts: Concept[]): string {
+  if (s.length <= MAX_ANSWER_SENTENCE) return s;
+  return completeSentences(s, MAX_ANSWER_SENTENCE, (clause) => coverageOf(concepts, new Set(indexTokens(clause)), EMPTY, clause).coverage);
+}
+
+/** The deciding number/date/actor of the answer, for the kinds the question asks (not 能不能). */
+export function decidingFacts(kinds: QuestionKind[], sentences: string[]): string[] {
+  const out: string[] = [];
+  for (const k of kinds) {
+    if (k === 'may') continue;
+    for (const s of sentences) {
+      const f = decidingPhrase(k, s);
+      if (f && !out.includes(f)) {
+        out.push(f);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function citeLine(p: Passage, sentences: string[]): string {
+  const c = p.chunk;
+  const body = sentences.join('');
+  const lead = c.lead && !body.startsWith(c.lead) ? c.lead : '';
+  return `依据《${c.doc_title}》${displayLocator(c)}：${lead}${body}`;
+}
+
+/**
+ * A second article when the question spans two (多少人联名，多少天内投票): the quoted passage
+ * of another article that holds most of the question's weight the best one lacks.
+ */
+function secondArticle(best: Passage, quotes: Passage[], concepts: Concept[], kinds: QuestionKind[]): Passage | undefined {
+  const missing = concepts.filter((c) => !best.matched.includes(c.word));
+  if (!missing.length) return undefined;
+  const total = concepts.reduce((s, c) => s + c.weight, 0) || 1;
+  let pick: { p: Passage; gain: number } | undefined;
+  for (const p of quotes.slice(1)) {
+    if (p.chunk.doc_id === best.chunk.doc_id && p.chunk.locator === best.chunk.locator) continue;
+    if (p.chunk.doc_authority === 'guide' && best.chunk.doc_authority !== 'guide') continue;
+    // Another rule on the question's subject: an article or item, or the same document, that
+    // covers the question comparably and states a fact of the kind asked.
+    if (p.chunk.doc_id !== best.chunk.doc_id && !/^第.+[条项]/.test(p.chunk.locator)) continue;
+    if (p.coverage < best.coverage * SECOND_ARTICLE_COVERAGE || kindFit(kinds.filter((k) => k !== 'may'), p.chunk.text) === 0) continue;
+    const gain = missing.filter((c) => p.matched.includes(c.word)).reduce((s, c) => s + c.weight, 0) / total;
+    if (gain >= SECOND_ARTICLE_GAIN && (!pick || gain > pick.gain)) pick = { p, gain };
+  }
+  return pick?.p;
+}
+
+/** One short line on where the rule applies (region.ts): local rules may differ. */
+export function regionNote(asked: Region | undefined, best: Passage, passages: Passage[]): string {
+  const bestRegion = best.region;
+  if (asked && hasRegion(asked) && !(bestRegion && hasRegion(bestRegion))) {
+    const own = passages.some((p) => p.ownRegion);
+    if (!own && asked.province) return `（资料库中没有${regionName(asked)}的地方规定，以上是全国性规定；${regionName(asked)}的具体做法以当地规定为准。）`;
+    return '';
+  }
+  if (asked && hasRegion(asked)) return '';
+  if (bestRegion?.province) return `（以上是${bestRegion.province}的地方规定，其他地方以当地规定为准。）`;
+  const local = passages.slice(0, 6).find((p) => p.region?.province && p.coverage >= best.coverage * 0.8);
+  return local ? `（各地另有具体规定，如《${local.chunk.doc_title}》，以当地规定为准。）` : '';
 }
 
 export function composeOfflineAnswer(r: Retrieval): DraftAnswer {
   const quotes = selectQuotes(r.passages);
   const best = quotes[0];
   if (!best) return { answer: '', citations: [], passages: [] };
-  const c = best.chunk;
-  const sentences = pickSentences(c.text, r.query.concepts);
-  const body = sentences.join('');
-  const lead = c.lead && !body.startsWith(c.lead) ? c.lead : '';
-  const answer = `依据《${c.doc_title}》${displayLocator(c)}：${lead}${body}`;
-  return { answer, citations: quotes.map((p) => citationOf(p.chunk)), passages: quotes };
+  const concepts = r.query.concepts;
+  const sentences = pickSentences(best.chunk.text, concepts);
+  const parts = [citeLine(best, sentences)];
+  const used = [best];
+  const kinds = kindsInOrder(r.query.text);
+  const other = secondArticle(best, quotes, concepts, kinds);
+  if (other) {
+    const missing = concepts.filter((c) => !best.matched.includes(c.word));
+    const more = pickSentences(other.chunk.text, missing.length ? missing : concepts).slice(0, 1);
+    parts.push('另' + citeLine(other, more));
+    used.push(other);
+    sentences.push(...more);
+  }
+  const facts = decidingFacts(kinds, sentences);
+  const head = facts.length ? `${facts.join('；')}。` : '';
+  const note = regionNote(r.region, best, r.passages);
+  const answer = head + parts.join('\n') + (note ? `\n${note}` : '');
+  // The article answered from is cited first; the second article next.
+  const ordered = [...used, ...quotes.filter((q) => !used.includes(q))].slice(0, MAX_QUOTES);
+  return { answer, citations: ordered.map((p) => citationOf(p.chunk)), passages: ordered };
 }
 
 export const ABSTAIN_ANSWER =

@@ -68,7 +68,9 @@ export function splitLong(chunks: ChunkDraft[]): ChunkDraft[] {
       out.push(c);
       continue;
     }
-    const sentences = c.text.split(/(?<=[。；！？\n])/).filter((s) => s.length > 0);
+    // Parts end at full stops, so an answer quoting a part never starts mid-sentence; a
+    // sentence longer than the limit is cut at semicolons, then commas (hardSplit).
+    const sentences = c.text.split(/(?<=[。！？\n])/).filter((s) => s.length > 0);
     const parts: string[] = [];
     let buf = '';
     for (const s of sentences) {
@@ -94,7 +96,7 @@ export function splitLong(chunks: ChunkDraft[]): ChunkDraft[] {
 }
 
 function hardSplit(s: string): string[] {
-  const pieces = s.split(/(?<=[，、：,])/);
+  const pieces = s.split(/(?<=[；;])/).flatMap((c) => (c.length > MAX_CHUNK_CHARS ? c.split(/(?<=[，、：,])/) : [c]));
   const out: string[] = [];
   for (const p of pieces) {
     for (let i = 0; i < p.length; i += MAX_CHUNK_CHARS) out.push(p.slice(i, i + MAX_CHUNK_CHARS));

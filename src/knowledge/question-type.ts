@@ -54,6 +54,12 @@ export function questionKinds(raw: string): QuestionKind[] {
   return out;
 }
 
+/** The kinds in the order the question asks them (多少人联名，多少天内投票 → count, time). */
+export function kindsInOrder(text: string): QuestionKind[] {
+  const at = (k: QuestionKind) => kindRule(k).ask.exec(text)?.index ?? Infinity;
+  return questionKinds(text).sort((a, b) => at(a) - at(b));
+}
+
 export function kindRule(kind: QuestionKind): KindRule {
   return KIND_RULES.find((r) => r.kind === kind)!;
 }
@@ -72,10 +78,25 @@ export function kindFit(kinds: QuestionKind[], text: string): number {
   return kinds.filter((k) => answersKind(k, text)).length / kinds.length;
 }
 
+/** The phrase that decides an answer of each kind: the number with its unit and bound, the actor. */
+/** A number or a range of numbers (三至七人, 5-9人). */
+const RANGE = `${NUM}(?:[至到~-]${NUM})?`;
+
+const DECIDING: Record<Exclude<QuestionKind, 'may'>, RegExp> = {
+  time: new RegExp(
+    `(?:选举日的|届满前)?${NUM}\\s*个?(?:工作日|日|天|月|年|周|小时)(?:以前|之前|前|以后|之后|后|以内|之内|内)?|${NUM}月${NUM}日|当日或者次日|当日|次日`,
+  ),
+  count: new RegExp(`(?:不少于|不得少于|不超过|不得超过|至少|最多)?${RANGE}\\s*(?:人|名|户|票|个|位)(?:以上|以下|以内)?(?:的(?:户的)?代表)?|${NUM}分之${NUM}以上|过半数|半数以上`),
+  who: /(?:村民选举委员会|居民选举委员会|乡、民族乡、镇的人民政府|乡(?:镇)?人民政府|街道办事处|村民会议|村民代表会议|居民会议|村民委员会|居民委员会|村民小组|党组织|人民代表大会常务委员会|民政部门|县级人民政府)/,
+};
+
 /** The deciding phrase of a sentence for a kind: the first number+unit, date, or actor it states. */
 export function decidingPhrase(kind: QuestionKind, sentence: string): string | null {
   if (kind === 'may') return null;
-  const m = kindRule(kind).answer.exec(sentence);
-  if (!m) return null;
-  return m[0];
+  if (kind === 'who') {
+    // The actor is who the sentence says does it: 由乡镇人民政府组织 → 乡镇人民政府.
+    const by = /由([^，。；、]{2,24}?)(?:负责|主持|组织|召集|公布|提名|确定|审查|决定|推选|批准|代|统一|依法|指导|规定)/.exec(sentence);
+    if (by) return by[1]!;
+  }
+  return DECIDING[kind].exec(sentence)?.[0] ?? null;
 }

@@ -28,9 +28,12 @@ const PLACE = /^(?:中共)?(\p{Script=Han}{2,4}?(?:自治州|市|县|旗))/u;
 /** Words ending in 市/县 that are not places. */
 const NOT_PLACE = /^(全市|全县|本市|本县|城市|各市|各县|市县)$|城市$/;
 
-function provinceIn(text: string): string | null {
+/** A province a document names that is not in the list (a new or fictional one): 青川省… at the start. */
+const OTHER_PROVINCE_TITLE = /^(\p{Script=Han}{2,3}?)(?:省|自治区)(?=\p{Script=Han})/u;
+
+function provinceIn(text: string, extra: Iterable<string> = []): string | null {
   let best: { p: string; at: number } | null = null;
-  for (const p of PROVINCES) {
+  for (const p of [...PROVINCES, ...extra]) {
     const at = text.indexOf(p);
     if (at >= 0 && (!best || at < best.at)) best = { p, at };
   }
@@ -49,7 +52,7 @@ function placeIn(s: string): string | null {
 export function regionOfDocument(title: string, issuer: string | null): Region {
   const iss = issuer ?? '';
   if (NATIONAL_ISSUER.test(iss) || /^中华人民共和国|^中国共产党/.test(title)) return NO_REGION;
-  const province = provinceIn(title.slice(0, 12)) ?? provinceIn(iss.slice(0, 8));
+  const province = provinceIn(title.slice(0, 12)) ?? provinceIn(iss.slice(0, 8)) ?? OTHER_PROVINCE_TITLE.exec(title)?.[1] ?? OTHER_PROVINCE_TITLE.exec(iss)?.[1];
   if (province) return { province, place: null };
   return { province: null, place: placeIn(title) ?? placeIn(iss) };
 }
@@ -60,11 +63,12 @@ export function placeStem(place: string): string {
 }
 
 /**
- * The region a question names: a province (浙江这边, 咱山东, 在江苏省), or one of `places`
- * (the places the library's documents are about). 全国 / 国家 names the nation (no region).
+ * The region a question names: a province (浙江这边, 咱山东, 在江苏省; also one of
+ * `provinces` the library's documents name), or one of `places` (the cities and counties
+ * the library's documents are about). 全国 / 国家 names the nation (no region).
  */
-export function regionOfQuestion(text: string, places: Iterable<string> = []): Region {
-  const province = provinceIn(text);
+export function regionOfQuestion(text: string, places: Iterable<string> = [], provinces: Iterable<string> = []): Region {
+  const province = provinceIn(text, provinces);
   if (province) return { province, place: null };
   for (const p of places) {
     const stem = placeStem(p);

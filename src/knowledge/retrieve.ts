@@ -244,8 +244,9 @@ export class Retriever {
   async retrieve(question: string, opts: { limit?: number; includeSuperseded?: boolean } = {}): Promise<Retrieval> {
     const limit = opts.limit ?? 8;
     const analyzed = analyzeQuestion(question, this.vocabulary());
-    const places = [...new Set([...this.regions().values()].map((r) => r.place).filter((p): p is string => !!p))];
-    const asked = regionOfQuestion(analyzed.text, places);
+    const known = [...this.regions().values()];
+    const names = (f: (r: Region) => string | null) => [...new Set(known.map(f).filter((x): x is string => !!x))];
+    const asked = regionOfQuestion(analyzed.text, names((r) => r.place), names((r) => r.province));
     const query = withoutRegionWords(analyzed, asked);
     if (query.concepts.length === 0 && query.grams.length === 0) return { query, passages: [], region: asked };
 

@@ -22,7 +22,8 @@ describe('ask (offline)', () => {
     expect(a.mode).toBe('offline');
     expect(a.citations[0]).toMatchObject({ doc: 'model-election-rules-2025.txt', locator: '第三条', version: '2025-09-15 修订' });
     expect(a.answer).toContain('二十五日前');
-    expect(a.answer).toMatch(/^依据《青禾县村级组织选举示范办法（2025年修订）》第三条：/);
+    // The deciding time limit first, then the article it comes from.
+    expect(a.answer).toMatch(/^二十五日前。依据《青禾县村级组织选举示范办法（2025年修订）》第三条：/);
   });
 
   it('finds the rule through a typo and a colloquial synonym', async () => {
