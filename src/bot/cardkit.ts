@@ -1,4 +1,5 @@
 import type * as Lark from '@larksuiteoapi/node-sdk';
+import { AppError } from '../errors.js';
 
 /**
  * Lark CardKit (cardkit/v1), for answers that appear while they are written: a card
@@ -12,13 +13,14 @@ import type * as Lark from '@larksuiteoapi/node-sdk';
  */
 export const STREAM_INTERVAL_MS = 300;
 
-export class CardKitError extends Error {
+/** A CardKit call Lark refused or that did not arrive; the answer then goes as a normal card. */
+export class CardKitError extends AppError {
   constructor(
     readonly op: string,
-    readonly code: number | null,
+    readonly larkCode: number | null,
     message: string,
   ) {
-    super(`cardkit ${op}: ${message}`);
+    super('lark_api', '飞书卡片暂时无法逐句显示，已改为发送完整答复。', { detail: `cardkit ${op}: ${message}` });
     this.name = 'CardKitError';
   }
 }

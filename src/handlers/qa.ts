@@ -1,7 +1,8 @@
 import { CardKitAvailability, StreamingCard, type CardKit } from '../bot/cardkit.js';
 import { isLocalReceiver, messageUuid } from '../bot/outbox.js';
+import { asAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { buildAnswerCard, buildStreamingAnswerCard, STREAM_ELEMENT_ID, streamingAnswerText } from '../knowledge/answer-card.js';
+import { buildAnswerCard, buildErrorCard, buildStreamingAnswerCard, STREAM_ELEMENT_ID, streamingAnswerText } from '../knowledge/answer-card.js';
 import type { KnowledgeService } from '../knowledge/service.js';
 import type { CardActionHandler } from './card-action.js';
 import type { QaEntry } from './qa-entry.js';
@@ -36,7 +37,17 @@ export function createQaEntry(kb: KnowledgeService, channel: 'chat' | 'console' 
           stream.push(streamingAnswerText(text));
         }
       : undefined;
-    const result = await kb.ask(question, { askerOpenId: actor.openId, channel, conversation, onDraft });
+    let result: Awaited<ReturnType<KnowledgeService['ask']>>;
+    try {
+      result = await kb.ask(question, { askerOpenId: actor.openId, channel, conversation, onDraft });
+    } catch (e) {
+      // A card already streaming must not stay half-written: it says what went wrong instead.
+      if (stream && (await stream.finish(buildErrorCard(asAppError(e).userMessage)))) {
+        streaming?.logger?.error({ err: e instanceof Error ? e.message : String(e) }, 'qa: answering failed after streaming began');
+        return;
+      }
+      throw e;
+    }
     const card = buildAnswerCard(result);
     if (stream && streaming) {
       if (await stream.finish(card)) {

@@ -110,3 +110,7 @@ export function buildStreamingAnswerCard(question: string): Record<string, unkno
   };
 }
 
+/** A streamed card whose answer could not be completed: the reason, in place of the half-written text. */
+export function buildErrorCard(message: string): Record<string, unknown> {
+  return card('政策问答：未能完成', 'grey', [{ tag: 'markdown', content: esc(message) }]);
+}

@@ -145,6 +145,21 @@ describe('LLM answers streamed into the card (CardKit)', { timeout: 30_000 }, ()
     expect(fake.sent).toHaveLength(2);
   });
 
+  it('sends a normal card when the streamed card could not be sent', async () => {
+    const model = await startModel(GOOD);
+    await start({ LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat' });
+    fake.failNext({ status: 400, body: { code: 230002, msg: 'bot not in chat' } });
+    await ask('花名册要提前几天张榜', 'om_stream_8');
+    expect(fake.requests[0]!.answeredWith).toBe(400);
+    // The card entity was created but never sent; the answer went as a normal card through the outbox.
+    expect(fake.cards.size).toBe(1);
+    expect([...fake.cards.values()][0]!.messageId).toBeUndefined();
+    expect(fake.sent).toHaveLength(1);
+    expect(fake.sent[0]!.content.schema).toBe('2.0');
+    expect(JSON.stringify(fake.sent[0]!.content)).toContain('四日内答复');
+    expect(await metricsText()).toContain('huanjie_kb_card_stream_total{outcome="fallback"} 1');
+  });
+
   it('sends one normal card with LARK_CARD_STREAMING off and offline (no model)', async () => {
     const model = await startModel(GOOD);
     await start({ LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat', LARK_CARD_STREAMING: 'false' });
