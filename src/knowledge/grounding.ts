@@ -55,10 +55,29 @@ function locatorHas(s: GroundingSource, n: number): boolean {
   return s.locator !== undefined && articleNumbers(normalizeNumbers(s.locator)).includes(n);
 }
 
+/** A law named without 《》 right before its article (依据村民委员会组织法第十四条); 本法/该条例 name nothing new. */
+const BARE_LAW = /([\p{Script=Han}]{2,30}?(?:法|条例|办法|规定|细则|规则|规程))\s*(?:的)?\s*$/u;
+const SELF_REFERENCE = /(?:本|该|此|上述|前述|这部|这个)(?:法|条例|办法|规定|细则|规则|规程)$/;
+
+/** Whether a bare name ends in a name a cited passage holds (its last 3+ characters in the title or the text). */
+function bareNameMatches(name: string, sources: GroundingSource[]): boolean {
+  const chars = Array.from(name);
+  for (let k = Math.min(chars.length, 30); k >= 3; k--) {
+    const tail = normTitle(chars.slice(-k).join(''));
+    // The document's own title, or a law its text names (a guide quoting 村民委员会组织法第十五条).
+    if (sources.some((s) => (s.title !== undefined && normTitle(s.title).includes(tail)) || s.text.includes(tail))) return true;
+  }
+  return false;
+}
+
 function checkArticles(sentence: string, sources: GroundingSource[]): string | null {
   for (const m of sentence.matchAll(/(?:《([^》]{1,60})》\s*(?:的)?\s*)?第(\d+)条/g)) {
-    const title = m[1];
     const n = Number(m[2]);
+    if (m[1] === undefined) {
+      const bare = BARE_LAW.exec(sentence.slice(Math.max(0, m.index! - 30), m.index))?.[1];
+      if (bare && !SELF_REFERENCE.test(bare) && !bareNameMatches(bare, sources)) return `${bare}第${n}条`;
+    }
+    const title = m[1];
     const ok = sources.some((s) => {
       const text = normalizeNumbers(s.text);
       if (title === undefined) return locatorHas(s, n) || articleNumbers(text).includes(n);

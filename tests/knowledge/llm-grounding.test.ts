@@ -110,6 +110,11 @@ describe('grounding check on its own', () => {
     expect(checkCitations('《中华人民共和国村民委员会组织法》第13条规定任期五年[1]。', passages)).toMatchObject({ ok: true });
     expect(checkCitations('《村民委员会组织法》第九十九条规定任期五年[1]。', passages)).toMatchObject({ ok: false, code: 'article' });
     expect(checkCitations('《村民委员会选举法》规定任期五年[1]。', passages)).toMatchObject({ ok: false, code: 'title' });
+    // A law named without 《》 before its article counts as a title too; 本法 names the cited one.
+    expect(checkCitations('依据村民委员会组织法第十三条，每届任期五年[1]。', passages)).toMatchObject({ ok: true });
+    expect(checkCitations('依据组织法第十三条，每届任期五年[1]。', passages)).toMatchObject({ ok: true });
+    expect(checkCitations('依据本法第十三条，每届任期五年[1]。', passages)).toMatchObject({ ok: true });
+    expect(checkCitations('依据村民委员会选举法第十三条，每届任期五年[1]。', passages)).toMatchObject({ ok: false, code: 'article' });
   });
   it('flags a sentence that turns the cited rule around', () => {
     expect(checkCitations('届满不必及时举行换届选举[1]。', passages)).toMatchObject({ ok: false, code: 'modality' });
