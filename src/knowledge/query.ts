@@ -208,6 +208,13 @@ export function mergeSameConcepts(concepts: Concept[]): Concept[] {
   return out;
 }
 
+/**
+ * How chat names a person (老张, 小李, 老王): 老/小 and a common surname. The person is
+ * the asker's case, never a term a passage holds, so such a word the index never saw is
+ * no concept.
+ */
+const PERSON_REF = /^[老小][张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余杜叶程苏魏吕丁沈姚卢姜崔钟谭陆汪范廖贾夏韦邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾毛郝龚邵严覃戴莫孔汤]$/u;
+
 /** A word holding a question word (由谁来, 咋搞, 啥样, 几号) asks; it does not name content. */
 const QUESTION_WORD = /[谁啥咋怎哪]|什么|多少|多久|多长|几/;
 
@@ -223,17 +230,18 @@ export const ANSWER_TYPES: { name: string; ask: RegExp; pattern: RegExp }[] = [
   },
   {
     name: '金额',
-    ask: /多少钱|几块钱|多少元|几元|多少万|[工薪]资.{0,6}多少|补贴.{0,6}多少|标准.{0,4}多少|拨多少|给多少/,
+    ask: /多少钱|几块钱|多少元|几元|多少万|[工薪]资.{0,6}多少|补贴.{0,6}多少|标准.{0,4}多少|拨多少|给多少|多少[^，。？！,?!\s]{0,3}(?:费|补贴|工资|报酬|经费)/,
     pattern: /\d+(\.\d+)?\s*(元|万元|块)|[一二三四五六七八九十百千万]+元/,
   },
   {
+    // A calendar date; 最晚哪天 / 最迟哪一天 asks for a deadline (选举日的三日前, 当日或者次日): 期限.
     name: '日期',
-    ask: /几月几[号日]|几号|哪天|哪一天|几月份|哪个月/,
+    ask: /几月几[号日]|几号|(?<!最[晚迟早]|截止|截至)哪一?天|几月份|哪个月/,
     pattern: /\d+月\d+日|[一二三四五六七八九十]+月[一二三四五六七八九十]+日|\d{4}年\d+月/,
   },
   {
     name: '期限',
-    ask: /几年|多少年|多久|多长时间|几天|多少天|几日|几个月|多少个月|什么时候|啥时候|何时|到啥时|到什么时/,
+    ask: /几年|多少年|多久|多长时间|几天|多少天|几日|几个月|多少个月|什么时候|啥时候|何时|到啥时|到什么时|哪一?天/,
     pattern: /[一二三四五六七八九十两\d]+(年|日|天|个月|周岁)|届满|之前|以前|之日起|日内|当场|及时|随时/,
   },
   {
@@ -406,6 +414,7 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
     if (seen.has(word) || QUESTION_STOPWORDS.has(word) || SCAFFOLD.test(word) || functionOnly(word)) continue;
     if (QUESTION_WORD.test(word) && synonymsOf(word).length === 0 && !DOMAIN_TERM_SET.has(word)) continue;
     if (!/[\p{L}\p{N}]/u.test(word)) continue;
+    if (PERSON_REF.test(word) && vocab.df(word) === 0) continue;
     seen.add(word);
     const syns = synonymsOf(word);
     const single = /^\p{Script=Han}$/u.test(word);

@@ -39,6 +39,8 @@ export const PHRASE_REWRITES: [RegExp, string][] = [
   ...LEXICON.rewrites,
   // "within how many days" and "how many people" are the answer asked for, not content.
   [/(多少|几)[天日](之内|以内|内)/g, ' '],
+  // 多长时间 asks how long (多久); cut apart it would leave 长时间 (a long time) as content.
+  [/多长时间/g, ' 多久 '],
   [/谁来主持|谁主持/g, ' 主持 '],
   [/有个人|有个别人|有人/g, ' 有人 '],
   [/能不能|可不可以|行不行|能否|是否|要不要|会不会|算不算|有没有|是不是|违不违反|需不需要|该不该|用不用/g, ' '],

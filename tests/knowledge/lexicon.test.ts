@@ -4,7 +4,7 @@ import type { Db } from '../../src/store/db.js';
 import { FIXTURES, freshDb, makeService } from './helpers.js';
 import { compileLexicon, lexicon, LexiconError, parseLexicon } from '../../src/knowledge/lexicon.js';
 import { COLLOQUIAL, synonymsOf } from '../../src/knowledge/synonyms.js';
-import { analyzeQuestion, isKnownWord, typoCorrection, type VocabularyView } from '../../src/knowledge/query.js';
+import { analyzeQuestion, answerTypeOf, isKnownWord, typoCorrection, type VocabularyView } from '../../src/knowledge/query.js';
 import { cutWords } from '../../src/knowledge/tokenize.js';
 
 /**
@@ -99,6 +99,30 @@ describe('typo correction', () => {
     const v = vocab({ 新任: 5, 交接: 5 }, { 新老: ['新任'] });
     const q = analyzeQuestion('新老班子交接乡镇政府管不管', v);
     expect(q.concepts.flatMap((c) => c.alts).some((a) => a.via === 'typo')).toBe(false);
+  });
+});
+
+describe('question grammar', () => {
+  const vocab = (dfs: Record<string, number>): VocabularyView => ({ size: 100, df: (t) => dfs[t] ?? 0, oneCharAway: () => [], cooccurrence: () => 0, charDf: () => 0 });
+  const words = (q: string, dfs: Record<string, number> = {}) => analyzeQuestion(q, vocab(dfs)).concepts.map((c) => c.word);
+
+  it('binds a question numeral to its classifier (多少人才能开 is not about 人才, 多少户设一个 not about 户设)', () => {
+    expect(words('居民会议到多少人才能开', { 居民会议: 3 })).not.toContain('人才');
+    expect(words('居委会一般多少户设一个', { 居委会: 3 })).not.toContain('户设');
+  });
+
+  it('asks for a number of the unit named (多少户 → 七百户), a deadline for 最晚哪天, money for 多少误工费', () => {
+    const households = answerTypeOf('居委会一般多少户设一个')!;
+    expect(households.pattern.test('一般在一百户至七百户的范围内设立')).toBe(true);
+    expect(households.pattern.test('由主任、副主任和委员共五至九人组成')).toBe(false);
+    expect(answerTypeOf('当选名单最晚哪天要贴出来')?.name).toBe('期限');
+    expect(answerTypeOf('选举日定在哪天')?.name).toBe('日期');
+    expect(answerTypeOf('选举那天给来投票的村民发多少误工费')?.name).toBe('金额');
+  });
+
+  it('reads 多长时间 as how long, not 长时间, and a person named 老张 as nobody the library holds', () => {
+    expect(words('村委会多长时间开一回会', { 村委会: 3 })).not.toContain('长时间');
+    expect(words('我提名老张当主任算数不', { 提名: 3, 主任: 3 })).not.toContain('老张');
   });
 });
 
