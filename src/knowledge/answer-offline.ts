@@ -5,7 +5,7 @@ import { citationOf, displayLocator, type Citation } from './citation.js';
 import { QUOTE_RELATIVE_SCORE } from './abstain.js';
 import { indexTokens } from './tokenize.js';
 import { completeSentences, sentencesOf } from './sentences.js';
-import { decidingPhrase, kindFit, kindsInOrder, type QuestionKind } from './question-type.js';
+import { askedUnit, decidingPhrase, kindFit, kindsInOrder, type QuestionKind } from './question-type.js';
 import { hasRegion, regionName, type Region } from './region.js';
 
 /** Most passages quoted under an answer. */
@@ -43,12 +43,25 @@ function scoreSentences(text: string, concepts: Concept[]) {
  * question, plus the one that adds most of what the first lacks (kept in document order).
  * A sentence longer than the limit keeps its clauses covering the question, whole.
  */
-export function pickSentences(text: string, concepts: Concept[]): string[] {
+export function pickSentences(text: string, concepts: Concept[], kinds: QuestionKind[] = [], unit: string | null = null): string[] {
   const scored = scoreSentences(text, concepts);
   if (scored.length <= 1) return scored.map((x) => fit(x.s, concepts));
+  const chosen = pickTwo(scored, concepts);
+  // A kind asked (多少户, 提前几天) that no chosen sentence states: add the best sentence stating it.
+  for (const k of kinds) {
+    if (k === 'may' || chosen.some((x) => decidingPhrase(k, x.s, unit))) continue;
+    const add = scored.filter((x) => !chosen.includes(x) && decidingPhrase(k, x.s, unit)).sort((a, b) => b.cov.coverage - a.cov.coverage || a.i - b.i)[0];
+    if (add && chosen.length < 3) chosen.push(add);
+  }
+  return chosen.sort((a, b) => a.i - b.i).map((x) => fit(x.s, concepts));
+}
+
+type Scored = ReturnType<typeof scoreSentences>[number];
+
+function pickTwo(scored: Scored[], concepts: Concept[]): Scored[] {
   const first = [...scored].sort((a, b) => b.cov.coverage - a.cov.coverage || a.i - b.i)[0]!;
   const missing = concepts.filter((c) => !first.cov.matched.includes(c.word));
-  let second: (typeof scored)[number] | undefined;
+  let second: Scored | undefined;
   if (missing.length) {
     second = scored
       .filter((x) => x.i !== first.i)
@@ -56,10 +69,7 @@ export function pickSentences(text: string, concepts: Concept[]): string[] {
       .filter((y) => y.gain > 0)
       .sort((a, b) => b.gain - a.gain || a.x.i - b.x.i)[0]?.x;
   }
-  return [first, second]
-    .filter((x): x is NonNullable<typeof x> => !!x)
-    .sort((a, b) => a.i - b.i)
-    .map((x) => fit(x.s, concepts));
+  return [first, second].filter((x): x is NonNullable<typeof x> => !!x);
 }
 
 /** A long sentence shortened to its clauses that cover the question (never cut mid-clause). */
@@ -69,12 +79,12 @@ function fit(s: string, concepts: Concept[]): string {
 }
 
 /** The deciding number/date/actor of the answer, for the kinds the question asks (not 能不能). */
-export function decidingFacts(kinds: QuestionKind[], sentences: string[]): string[] {
+export function decidingFacts(kinds: QuestionKind[], sentences: string[], unit: string | null = null): string[] {
   const out: string[] = [];
   for (const k of kinds) {
     if (k === 'may') continue;
     for (const s of sentences) {
-      const f = decidingPhrase(k, s);
+      const f = decidingPhrase(k, s, unit);
       if (f && !out.includes(f)) {
         out.push(f);
         break;
@@ -132,19 +142,21 @@ export function composeOfflineAnswer(r: Retrieval): DraftAnswer {
   const best = quotes[0];
   if (!best) return { answer: '', citations: [], passages: [] };
   const concepts = r.query.concepts;
-  const sentences = pickSentences(best.chunk.text, concepts);
+  const unit = askedUnit(r.query.text);
+  const sentences = pickSentences(best.chunk.text, concepts, kindsInOrder(r.query.text), unit);
   const parts = [citeLine(best, sentences)];
   const used = [best];
   const kinds = kindsInOrder(r.query.text);
-  const other = secondArticle(best, quotes, concepts, kinds);
+  const other = r.second?.passage ?? secondArticle(best, quotes, concepts, kinds);
   if (other) {
     const missing = concepts.filter((c) => !best.matched.includes(c.word));
-    const more = pickSentences(other.chunk.text, missing.length ? missing : concepts).slice(0, 1);
+    const ask = r.second?.query.concepts ?? (missing.length ? missing : concepts);
+    const more = pickSentences(other.chunk.text, ask, kindsInOrder(r.second?.query.text ?? r.query.text), unit).slice(0, 2);
     parts.push('另' + citeLine(other, more));
     used.push(other);
     sentences.push(...more);
   }
-  const facts = decidingFacts(kinds, sentences);
+  const facts = decidingFacts(kinds, sentences, unit);
   const head = facts.length ? `${facts.join('；')}。` : '';
   const note = regionNote(r.region, best, r.passages);
   const answer = head + parts.join('\n') + (note ? `\n${note}` : '');

@@ -27,7 +27,7 @@ export const KIND_RULES: KindRule[] = [
   },
   {
     kind: 'count',
-    ask: /几个|几名|几位|几人|几户|几票|多少人|多少名|多少个|多少位|多少户|多少票|人数|名额|比例|几分之几/,
+    ask: /几个(?!月|星期|小时|工作日)|几名|几位|几人|几户|几票|多少人|多少名|多少个|多少位|多少户|多少票|人数|名额|比例|几分之几/,
     answer: new RegExp(`${NUM}\\s*(人|名|位|户|票|个|项|次|届)|过半数|半数|${NUM}分之${NUM}|\\d+(\\.\\d+)?%|以上|以下|不少于|不得少于|多于|单数|奇数`),
   },
   {
@@ -49,8 +49,6 @@ export function questionKinds(raw: string): QuestionKind[] {
   const text = raw.replace(/[那这]几(个|位|名|人)/g, '那些人');
   const out: QuestionKind[] = [];
   for (const r of KIND_RULES) if (r.ask.test(text)) out.push(r.kind);
-  // 由谁/谁来 is a who-question even with 能不能 in it; 多少 alone after a time word is time.
-  if (out.includes('time') && out.includes('count') && !/几个(?!月)|几名|几人|多少人|多少名|多少个(?!月)|人数|名额|比例/.test(text)) out.splice(out.indexOf('count'), 1);
   return out;
 }
 
@@ -84,15 +82,33 @@ const RANGE = `${NUM}(?:[至到~-]${NUM})?`;
 
 const DECIDING: Record<Exclude<QuestionKind, 'may'>, RegExp> = {
   time: new RegExp(
-    `(?:选举日的|届满前)?${NUM}\\s*个?(?:工作日|日|天|月|年|周|小时)(?:以前|之前|前|以后|之后|后|以内|之内|内)?|${NUM}月${NUM}日|当日或者次日|当日|次日`,
+    `(?:选举日的|届满前|提前)?${NUM}\\s*个?(?:工作日|日|天|月|年|周|小时)(?:以前|之前|前|以后|之后|后|以内|之内|内)?|${NUM}月${NUM}日|当日或者次日|当日|次日`,
   ),
   count: new RegExp(`(?:不少于|不得少于|不超过|不得超过|至少|最多)?${RANGE}\\s*(?:人|名|户|票|个|位)(?:以上|以下|以内)?(?:的(?:户的)?代表)?|${NUM}分之${NUM}以上|过半数|半数以上`),
   who: /(?:村民选举委员会|居民选举委员会|乡、民族乡、镇的人民政府|乡(?:镇)?人民政府|街道办事处|村民会议|村民代表会议|居民会议|村民委员会|居民委员会|村民小组|党组织|人民代表大会常务委员会|民政部门|县级人民政府)/,
 };
 
-/** The deciding phrase of a sentence for a kind: the first number+unit, date, or actor it states. */
-export function decidingPhrase(kind: QuestionKind, sentence: string): string | null {
+/** The unit a count question asks in (多少户 → 户, 几个人 → 人), if any. */
+export function askedUnit(text: string): string | null {
+  return /(?:几|多少)[个位名]?(人|名|户|票|位)/.exec(text)?.[1] ?? null;
+}
+
+/**
+ * The deciding phrase of a sentence for a kind: the first number+unit, date, or actor it
+ * states. A count asked in a unit (多少户) takes the first count of that unit, with the
+ * unit's words (三分之二以上的户的代表); a sentence with none of that unit has none.
+ */
+export function decidingPhrase(kind: QuestionKind, sentence: string, unit: string | null = null): string | null {
   if (kind === 'may') return null;
+  if (kind === 'count' && unit) {
+    for (const m of sentence.matchAll(new RegExp(DECIDING.count.source, 'g'))) {
+      if (m[0].includes(unit)) return m[0];
+      const after = sentence.slice(m.index! + m[0].length, m.index! + m[0].length + 6);
+      const at = after.indexOf(unit);
+      if (at >= 0 && !/[，。；、]/.test(after.slice(0, at))) return m[0] + after.slice(0, at + 1) + (after.slice(at + 1).startsWith('的代表') ? '的代表' : '');
+    }
+    return null;
+  }
   if (kind === 'who') {
     // The actor is who the sentence says does it: 由乡镇人民政府组织 → 乡镇人民政府.
     const by = /由([^，。；、]{2,24}?)(?:负责|主持|组织|召集|公布|提名|确定|审查|决定|推选|批准|代|统一|依法|指导|规定)/.exec(sentence);

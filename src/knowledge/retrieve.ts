@@ -5,7 +5,7 @@ import { Vocabulary } from './vocabulary.js';
 import { charBigrams } from './tokenize.js';
 import { DOMAIN_TERMS, SYNONYM_GROUPS } from './synonyms.js';
 import { kindFit, questionKinds } from './question-type.js';
-import { NO_REGION, hasRegion, placeStem, regionFactor, regionOfDocument, regionOfQuestion, sameRegion, type Region } from './region.js';
+import { NO_REGION, hasRegion, placeStem, regionName, regionFactor, regionOfDocument, regionOfQuestion, sameRegion, type Region } from './region.js';
 
 /** A dense retriever (embeddings); optional. */
 export interface VectorSearch {
@@ -38,6 +38,21 @@ export interface Retrieval {
   passages: Passage[];
   /** The region the question names (none: national law preferred). */
   region?: Region;
+  /** A question asking two things: the best article for its last asking clause, when another one. */
+  second?: { passage: Passage; query: AnalyzedQuery };
+}
+
+/** A second asking clause is answered from its own best article when it covers at least this much. */
+const SECOND_CLAUSE_COVERAGE = 0.5;
+
+const ASKS = /[谁啥咋怎哪几]|什么|多少|多久|多长|吗|么|能不能|可不可以|是否|要不要|算不算/;
+
+/** The clauses of a question that ask something (split at ？/。/！ and 要是/如果/另外/还有/那). */
+export function askingClauses(text: string): string[] {
+  return text
+    .split(/[？?。！!；;]|(?=要是|如果|另外|还有|那么)/)
+    .map((c) => c.trim())
+    .filter((c) => c.replace(/[\p{P}\s]/gu, '').length >= 4 && ASKS.test(c));
 }
 
 /**
@@ -241,7 +256,27 @@ export class Retriever {
     return this.vocab;
   }
 
-  async retrieve(question: string, opts: { limit?: number; includeSuperseded?: boolean } = {}): Promise<Retrieval> {
+  async retrieve(question: string, opts: { limit?: number; includeSuperseded?: boolean; whole?: boolean } = {}): Promise<Retrieval> {
+    const r = await this.retrieveOne(question, opts);
+    if (opts.whole || !r.passages[0]) return r;
+    // A question asking two things (多少人联名，多少天内投票): the last asking clause is
+    // searched on its own; its best article answers it when the first does not.
+    const clauses = askingClauses(r.query.text);
+    if (clauses.length < 2) return r;
+    let last = clauses[clauses.length - 1]!;
+    if (r.region && hasRegion(r.region) && !last.includes(regionName(r.region))) last = `${regionName(r.region)}${last}`;
+    const sub = await this.retrieveOne(last, { ...opts, limit: 3 });
+    const top = r.passages[0];
+    const p = sub.passages[0];
+    if (p && p.coverage >= SECOND_CLAUSE_COVERAGE && !(p.chunk.doc_id === top.chunk.doc_id && p.chunk.locator === top.chunk.locator)) {
+      // The sub-answer's article must state what the clause asks better than the first does.
+      const own = sub.passages.find((x) => x.chunk.id === top.chunk.id);
+      if (!own || own.coverage < p.coverage) return { ...r, second: { passage: p, query: sub.query } };
+    }
+    return r;
+  }
+
+  private async retrieveOne(question: string, opts: { limit?: number; includeSuperseded?: boolean } = {}): Promise<Retrieval> {
     const limit = opts.limit ?? 8;
     const analyzed = analyzeQuestion(question, this.vocabulary());
     const known = [...this.regions().values()];
