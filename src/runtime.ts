@@ -253,8 +253,8 @@ export class Runtime {
   }
 
   /**
-   * Indexes the library at start: the bundled pack first (readiness waits for it: it is ours,
-   * small, and what an empty KNOWLEDGE_DIR answers from), then KNOWLEDGE_DIR, file by file;
+   * Indexes the library at start: the bundled pack first and a warm-up (readiness waits for
+   * both: the pack is ours, small, and what an empty KNOWLEDGE_DIR answers from), then KNOWLEDGE_DIR, file by file;
    * a file that fails is listed in /readyz and never stops the others or the service.
    */
   private async indexLibrary(): Promise<void> {
@@ -273,8 +273,13 @@ export class Runtime {
       }
     };
     await run(paths.filter((p) => p === BUNDLED_KNOWLEDGE_DIR), 'pack');
+    await this.warmUp(signal);
     this.packIndexed = true;
     await run(paths.filter((p) => p !== BUNDLED_KNOWLEDGE_DIR), 'knowledge_dir');
+  }
+
+  /** Before readiness, as before background indexing: the first questions find a warm path. */
+  private async warmUp(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     try {
       this.knowledge.preload();
