@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { decodeText, looksLikeText } from './decode.js';
 import { extractDocxText } from './docx.js';
-import { htmlToText, htmlTitle } from './html.js';
+import { dropHiddenHtml, htmlToText, htmlTitle } from './html.js';
 import { DEFAULT_INGEST_LIMITS, IngestLimitError, type IngestLimits } from './ingest-limits.js';
 import { stripFormatControls } from './normalize.js';
 import { UnreadableFileError } from './unreadable.js';
@@ -89,9 +89,13 @@ function decodeHtml(bytes: Uint8Array): { text: string; encoding: string } {
   return decodeText(bytes);
 }
 
-/** Markdown → text: keep headings and list text, drop markup that would pollute tokens. */
+/**
+ * Markdown → text: keep headings and list text, drop markup that would pollute tokens.
+ * Raw HTML in Markdown is HTML: comments and hidden elements go (dropHiddenHtml), other tags lose their markup.
+ */
 export function markdownToText(md: string): string {
-  return md
+  return dropHiddenHtml(md)
+    .replace(/<\/?[a-zA-Z][\w-]*(?:\s[^<>]*)?\/?>/g, '')
     .replace(/```[\s\S]*?```/g, '')
     .replace(/!\[[^\]]*\]\([^)]*\)/g, '')
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')

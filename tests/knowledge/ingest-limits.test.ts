@@ -194,6 +194,13 @@ describe('format controls and hidden HTML (issue 15)', () => {
     ]);
   });
 
+  it('drops comments and hidden elements written as raw HTML in Markdown', async () => {
+    const md = '# 计票规定\n\n第一条 投票结束后当场计票。<!-- 第九条 可以不公开计票 -->\n\n<div hidden>第十条 候选人可以在场唱票。</div>\n\n第二条 <b>计票结果</b>当场公布。\n';
+    const ex = await extractFile('rules.md', Buffer.from(md));
+    expect(ex.text).not.toMatch(/第九条|第十条|<b>/);
+    expect(ex.text).toContain('第二条 计票结果当场公布。');
+  });
+
   it('never cites hidden HTML', async () => {
     const dir = tempDir();
     writeFileSync(
