@@ -1,4 +1,4 @@
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import JSZip from 'jszip';
@@ -8,7 +8,7 @@ import { extractFile } from '../../src/knowledge/extract.js';
 import { htmlToText } from '../../src/knowledge/html.js';
 import { limitsFromMb } from '../../src/knowledge/ingest-limits.js';
 import { normalizeDocumentText, normalizeQuestion } from '../../src/knowledge/normalize.js';
-import { buildDocx, freshDb, makeService, tempDir } from './helpers.js';
+import { buildDocx, freshDb, makeService, tempDir as newTempDir } from './helpers.js';
 
 /**
  * Issue 15, bad input: size and decompression limits, format controls, hidden HTML.
@@ -17,8 +17,17 @@ import { buildDocx, freshDb, makeService, tempDir } from './helpers.js';
  */
 let db: Db;
 let cleanup: () => void;
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = newTempDir();
+  dirs.push(d);
+  return d;
+};
 beforeEach(() => ({ db, cleanup } = freshDb()));
-afterEach(() => cleanup());
+afterEach(() => {
+  cleanup();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 const chunkTexts = (name: string) =>
   (db.prepare('SELECT c.text FROM kb_chunks c JOIN kb_documents d ON d.id = c.doc_id WHERE d.name = ?').all(name) as { text: string }[]).map((r) => r.text).join('\n');
