@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { scaled } from './time-scale.js';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -275,7 +276,7 @@ export class FakeLarkWs {
   async waitForConnection(opts: { after?: number; timeoutMs?: number } = {}): Promise<FakeWsConnection> {
     const after = opts.after ?? 0;
     const ready = () => (this.connections.length > after ? this.connection : undefined);
-    const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+    const deadline = Date.now() + scaled(opts.timeoutMs ?? 5000);
     for (;;) {
       const c = ready();
       if (c) return c;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { scaled } from './time-scale.js';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { storeEnv } from './store.js';
@@ -25,7 +26,7 @@ export function runTs(
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`timeout running ${entry} ${args.join(' ')}\n${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
+    }, scaled(opts.timeoutMs ?? 60_000));
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
