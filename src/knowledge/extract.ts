@@ -73,7 +73,12 @@ async function extractByFormat(path: string, format: SupportedFormat, bytes: Uin
     }
     case 'html': {
       const { text: html, encoding } = decodeHtml(bytes);
-      return { text: htmlToText(html), format, meta: { title: htmlTitle(html) }, encoding };
+      const text = htmlToText(html);
+      // A saved page whose whole body is hidden (a dialog was open: aria-hidden on the app root) says so.
+      if (!text.trim() && htmlToTextVisibleOrNot(html)) {
+        throw new UnreadableFileError(path, '网页正文全部处于隐藏状态（hidden、display:none 或 aria-hidden），浏览器中看不到，未导入；请重新保存页面后再导入');
+      }
+      return { text, format, meta: { title: htmlTitle(html) }, encoding };
     }
     case 'docx': {
       const { text, meta } = await extractDocxText(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), limits);
@@ -82,6 +87,12 @@ async function extractByFormat(path: string, format: SupportedFormat, bytes: Uin
     case 'pdf':
       return extractPdf(path, bytes);
   }
+}
+
+/** Whether the page has text at all once tags, scripts and styles are gone (hidden parts included). */
+function htmlToTextVisibleOrNot(html: string): boolean {
+  const body = /<body\b[^>]*>([\s\S]*)<\/body>/i.exec(html)?.[1] ?? html;
+  return body.replace(/<(script|style|template)\b[\s\S]*?<\/\1>/gi, '').replace(/<!--[\s\S]*?-->/g, '').replace(/<[^>]+>/g, '').trim().length > 0;
 }
 
 /** Valid UTF-8 is UTF-8, anything else GB18030 — the same rule as .txt, whatever the page's meta tag claims. */

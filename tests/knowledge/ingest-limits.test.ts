@@ -210,6 +210,11 @@ describe('format controls and hidden HTML (issue 15)', () => {
     expect(ex.text).toContain('第二条 计票结果当场公布。');
   });
 
+  it('says so when a saved page is hidden as a whole', async () => {
+    const page = '<html><body><div id="app" aria-hidden="true"><p>第一条 选民登记在村委会进行。</p></div><div role="dialog"></div></body></html>';
+    await expect(extractFile('saved.html', Buffer.from(page))).rejects.toMatchObject({ userMessage: expect.stringMatching(/^无法读取文件「saved\.html」：网页正文全部处于隐藏状态/) });
+  });
+
   it('never cites hidden HTML', async () => {
     const dir = tempDir();
     writeFileSync(
