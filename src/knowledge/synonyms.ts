@@ -78,7 +78,7 @@ let synonymIndex: Map<string, string[]> | null = null;
 
 /**
  * Every term a question word also searches for (excluding itself): the members of each
- * synonym group it belongs to, then the legal words of a colloquial entry.
+ * synonym group it belongs to, then the legal words of a colloquial entry and their groups.
  */
 export function synonymsOf(term: string): string[] {
   if (!synonymIndex) {
@@ -90,9 +90,12 @@ export function synonymsOf(term: string): string[] {
         synonymIndex.set(t, list);
       }
     }
+    // A colloquial word means its legal words, in any of their spellings (女的 → 妇女 →
+    // 妇女成员): the legal words' groups are added, read before the colloquial entries.
+    const groupMates = new Map(synonymIndex);
     for (const [word, legal] of COLLOQUIAL) {
       const list = synonymIndex.get(word) ?? [];
-      for (const l of legal) if (l !== word && !list.includes(l)) list.push(l);
+      for (const l of legal) for (const t of [l, ...(groupMates.get(l) ?? [])]) if (t !== word && !list.includes(t)) list.push(t);
       synonymIndex.set(word, list);
     }
   }
