@@ -83,6 +83,16 @@ export class PgFullText implements FullText {
     this.stmt.get('INSERT INTO kb_grams (chunk_id, grams) VALUES (?,?)').run(chunkId, grams);
   }
 
+  insertWords(chunkId: number, title: string, locator: string, body: string): void {
+    this.snap = null;
+    this.stmt.get('INSERT INTO kb_fts (chunk_id, title, locator, body) VALUES (?,?,?,?)').run(chunkId, title, locator, body);
+  }
+
+  clearWords(): void {
+    this.snap = null;
+    this.db.exec('DELETE FROM kb_fts');
+  }
+
   deleteDoc(docId: number): void {
     this.snap = null;
     this.db.prepare('DELETE FROM kb_fts WHERE chunk_id IN (SELECT id FROM kb_chunks WHERE doc_id = ?)').run(docId);

@@ -15,13 +15,26 @@ export class SqliteFullText implements FullText {
     this.stmt.get('INSERT INTO kb_grams (rowid, grams) VALUES (?,?)').run(chunkId, grams);
   }
 
+  insertWords(chunkId: number, title: string, locator: string, body: string): void {
+    this.stmt.get('INSERT INTO kb_fts (rowid, title, locator, body) VALUES (?,?,?,?)').run(chunkId, title, locator, body);
+  }
+
+  /**
+   * FTS5's 'delete-all', not DELETE: on a contentless_delete table DELETE leaves the row count and
+   * column totals bm25() reads (each re-segmentation doubled them, shifting every IDF).
+   */
+  clearWords(): void {
+    this.db.exec("INSERT INTO kb_fts (kb_fts) VALUES ('delete-all')");
+  }
+
   deleteDoc(docId: number): void {
     this.db.prepare('DELETE FROM kb_fts WHERE rowid IN (SELECT id FROM kb_chunks WHERE doc_id = ?)').run(docId);
     this.db.prepare('DELETE FROM kb_grams WHERE rowid IN (SELECT id FROM kb_chunks WHERE doc_id = ?)').run(docId);
   }
 
   clear(): void {
-    this.db.exec('DELETE FROM kb_fts; DELETE FROM kb_grams;');
+    this.clearWords();
+    this.db.exec("INSERT INTO kb_grams (kb_grams) VALUES ('delete-all')");
   }
 
   /** Word channel: BM25 with the title and locator columns weighted above the body. */

@@ -15,6 +15,12 @@ export interface ChannelHit {
 export interface FullText {
   /** Indexes one chunk (its rows are removed with deleteDoc/clear). */
   insert(chunkId: number, title: string, locator: string, body: string, grams: string): void;
+  /**
+   * The word channel alone, for re-segmentation when the dictionary changed: bigrams come from the
+   * text only and stay. clearWords empties the word channel; insertWords fills one chunk's row.
+   */
+  clearWords(): void;
+  insertWords(chunkId: number, title: string, locator: string, body: string): void;
   /** Removes the rows of every chunk of a document (before the chunks themselves go). */
   deleteDoc(docId: number): void;
   clear(): void;

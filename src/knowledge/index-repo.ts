@@ -165,14 +165,17 @@ export class IndexRepo {
     }[];
     const titles = new Map(docs.map((d) => [d.id, indexTokens(d.title).join(' ')]));
     inTransaction(this.db, () => {
-      this.fts.clear();
-      for (const [id, t] of titles) this.db.prepare('UPDATE kb_documents SET title_tokens = ? WHERE id = ?').run(t, id);
+      // Only the word channel depends on the dictionary; the bigram channel (text only) stays,
+      // which halves the full-text work of a re-segmentation (it runs at start-up).
+      this.fts.clearWords();
+      const title = this.db.prepare('UPDATE kb_documents SET title_tokens = ? WHERE id = ?');
+      for (const [id, t] of titles) title.run(t, id);
       const upd = this.db.prepare('UPDATE kb_chunks SET tokens = ?, head_tokens = ? WHERE id = ?');
       for (const c of chunks) {
         const body = indexTokens(c.text).join(' ');
         const head = indexTokens([c.locator, ...(JSON.parse(c.heading_path) as string[]), c.lead ?? ''].join(' ')).join(' ');
         upd.run(body, head, c.id);
-        this.fts.insert(c.id, titles.get(c.doc_id) ?? '', head, body, charBigrams(c.text).join(' '));
+        this.fts.insertWords(c.id, titles.get(c.doc_id) ?? '', head, body);
       }
       this.db.prepare("INSERT INTO kb_meta (key, value) VALUES ('tokenizer', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(TOKENIZER_SIGNATURE);
     });

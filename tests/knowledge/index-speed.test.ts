@@ -1,14 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import { IndexRepo } from '../../src/knowledge/index-repo.js';
 import { prepareDocument } from '../../src/knowledge/document.js';
 import { generalIdf, indexTokens } from '../../src/knowledge/tokenize.js';
-import { freshDb } from './helpers.js';
+import { FIXTURES, freshDb } from './helpers.js';
 
 /**
  * What the speed work (issue 15, `npm run bench -- knowledge`) changed must not change answers:
  * the article a guide cites is the law's own, the general IDF table reads as idf.txt does, and
- * segments keep their index forms. Timings live in the bench, never here.
+ * segments keep their index forms, re-segmenting leaves bm25 as it was. Timings live in the bench,
+ * never here.
  */
 let db: Db;
 let cleanup: () => void;
@@ -55,5 +58,21 @@ describe('index tokens', () => {
     expect(indexTokens('村民委员会每届任期五年')).toEqual(expect.arrayContaining(['村民', '委员', '委员会', '村民委员会', '每届', '任期', '五年', '5年']));
     expect(indexTokens('村民委员会每届任期五年')).not.toContain('年');
     expect(indexTokens('超过50%的村民')).toContain('50pct');
+  });
+});
+
+describe('re-segmentation when the dictionary changed', () => {
+  it('leaves every bm25 score as a fresh index has it', async () => {
+    const repo = new IndexRepo(db);
+    for (const [i, f] of ['model-election-rules-2018.txt', 'township-speech.txt'].entries())
+      repo.replaceDocument(await prepareDocument(join(FIXTURES, f), readFileSync(join(FIXTURES, f))), i);
+    const scores = () => [repo.searchWords(['村民', '选举', '委员会', '罢免'], 20), repo.searchGrams(['村民', '选举', '罢免'], 20)];
+    const fresh = scores();
+    expect(fresh[0]!.length).toBeGreaterThan(0);
+    for (let k = 0; k < 2; k++) {
+      db.prepare("UPDATE kb_meta SET value = 'stale' WHERE key = 'tokenizer'").run();
+      expect(repo.ensureTokenizer()).toBeGreaterThan(0);
+      expect(scores()).toEqual(fresh);
+    }
   });
 });
