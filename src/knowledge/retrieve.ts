@@ -194,6 +194,8 @@ export function coverageOf(concepts: Concept[], body: Set<string>, title: Set<st
 
 /** A local rule is ranked down for a question naming no region unless it covers this much more than national law. */
 const LOCAL_BETTER_BY = 0.05;
+/** National law covering a question this well answers it (the decline threshold). */
+const NATIONAL_ANSWERS = 0.44;
 
 /**
  * Region preference (region.ts): the named region first, other provinces far down; with no
@@ -201,11 +203,21 @@ const LOCAL_BETTER_BY = 0.05;
  * better than any national passage (the law is silent where a province's rule is specific).
  */
 export function applyRegion(asked: Region, passages: Passage[]): void {
-  const national = Math.max(0, ...passages.filter((p) => !p.region?.province).map((p) => p.coverage));
+  const nationals = passages.filter((p) => !p.region?.province);
+  const national = Math.max(0, ...nationals.map((p) => p.coverage));
+  // National law answers (covers as much as an answer needs): it is quoted first, the local
+  // rule after it (and named in a note); only where national law is silent may a local rule lead.
+  const nationalAnswers = national >= NATIONAL_ANSWERS;
+  const nationalTop = Math.max(0, ...nationals.filter((p) => p.coverage >= NATIONAL_ANSWERS).map((p) => p.score));
   for (const p of passages) {
     if (!p.region || !hasRegion(p.region)) continue;
     p.ownRegion = sameRegion(asked, p.region);
-    if (!hasRegion(asked) && p.coverage > national + LOCAL_BETTER_BY) continue;
+    if (!hasRegion(asked) && p.region.province) {
+      if (!nationalAnswers && p.coverage > national + LOCAL_BETTER_BY) continue;
+      p.score *= regionFactor(asked, p.region);
+      if (nationalAnswers && p.score >= nationalTop) p.score = nationalTop - 1e-3 * (1 - p.coverage);
+      continue;
+    }
     p.score *= regionFactor(asked, p.region);
   }
 }
