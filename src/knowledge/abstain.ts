@@ -66,8 +66,8 @@ export interface AbstainDecision {
  */
 export const STRICT_ANSWER_TYPES = new Set(['金额', '日期']);
 
-/** Kinds whose answer a passage must state in so many words (a number, a duration, an actor). */
-const GATED_KINDS = new Set<QuestionKind>(['count', 'time', 'who']);
+/** Kinds whose answer a passage must state in so many words (a number, a duration, an actor, a sum). */
+const GATED_KINDS = new Set<QuestionKind>(['count', 'time', 'who', 'money']);
 
 function sameArticle(a: Passage, b: Passage): boolean {
   return a.chunk?.doc_id === b.chunk?.doc_id && a.chunk?.locator === b.chunk?.locator;

@@ -6,7 +6,7 @@
  * Kept apart from query.ts's answer-type concept (a ranking signal): here the kinds are
  * coarse and the patterns say what an *answer* to the kind looks like, not what helps rank.
  */
-export type QuestionKind = 'count' | 'time' | 'who' | 'may';
+export type QuestionKind = 'count' | 'time' | 'who' | 'may' | 'money';
 
 interface KindRule {
   kind: QuestionKind;
@@ -18,6 +18,12 @@ interface KindRule {
 const NUM = '[一二三四五六七八九十百千两半\\d]+';
 
 export const KIND_RULES: KindRule[] = [
+  {
+    // An amount of money (多少钱, 发多少误工费, 补贴标准多少): only a stated sum answers it.
+    kind: 'money',
+    ask: /多少钱|几块钱|多少元|几元|多少万|多少[^，。？！\s]{0,4}(费|补贴|工资|奖金|报酬|经费)|(费|补贴|工资|奖金|报酬)[^，。？！\s]{0,4}(多少|几)/,
+    answer: /\d+(\.\d+)?\s*(元|万元|块)|[一二三四五六七八九十百千万]+元/,
+  },
   {
     kind: 'time',
     ask: /几天|几日|多少天|多少日|几个?月|多少个?月|几年|多少年|多久|多长时间|什么时[候间]|啥时[候间]?|何时|哪天|哪一天|几号|几月|时限|期限是|截止/,
@@ -81,6 +87,7 @@ export function kindFit(kinds: QuestionKind[], text: string): number {
 const RANGE = `${NUM}(?:[至到~-]${NUM})?`;
 
 const DECIDING: Record<Exclude<QuestionKind, 'may'>, RegExp> = {
+  money: /\d+(?:\.\d+)?\s*(?:元|万元|块)|[一二三四五六七八九十百千万]+元/,
   time: new RegExp(
     `(?:选举日的|届满前|提前)?${NUM}\\s*个?(?:工作日|日|天|月|年|周|小时)(?:以前|之前|前|以后|之后|后|以内|之内|内)?|${NUM}月${NUM}日|当日或者次日|当日|次日`,
   ),

@@ -47,10 +47,10 @@ const SECOND_CLAUSE_COVERAGE = 0.5;
 
 const ASKS = /[谁啥咋怎哪几]|什么|多少|多久|多长|吗|么|能不能|可不可以|是否|要不要|算不算/;
 
-/** The clauses of a question that ask something (split at ？/。/！ and 要是/如果/另外/还有/那). */
+/** The clauses of a question that ask something (split at ？/。/！/，/space and 要是/如果/另外/还有/那么). */
 export function askingClauses(text: string): string[] {
   return text
-    .split(/[？?。！!；;]|(?=要是|如果|另外|还有|那么)/)
+    .split(/[？?。！!；;，,\s]|(?=要是|如果|另外|还有|那么)/)
     .map((c) => c.trim())
     .filter((c) => c.replace(/[\p{P}\s]/gu, '').length >= 4 && ASKS.test(c));
 }

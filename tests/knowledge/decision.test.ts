@@ -112,3 +112,12 @@ describe('whole sentences', () => {
     expect(out.replace(/……/g, '')).not.toMatch(/^[^；]*甲[^；]*$/);
   });
 });
+
+describe('money asked', () => {
+  it('declines a question asking a sum when no top passage states one', () => {
+    expect(questionKinds('选举那天给来投票的村民发多少误工费')).toContain('money');
+    const cs = [concept('误工'), concept('选举'), concept('村民')];
+    const noSum = [passage({ coverage: 0.6, score: 0.6, matched: ['误工', '选举'], text: '村民委员会成员给予适当误工补贴。' })];
+    expect(decideAbstention(3, noSum, undefined, cs, '选举那天给来投票的村民发多少误工费')).toMatchObject({ abstain: true, reason: 'wrong_kind' });
+  });
+});
