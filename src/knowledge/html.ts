@@ -32,7 +32,7 @@ export function decodeEntities(s: string): string {
 }
 
 export function htmlTitle(html: string): string | undefined {
-  const m = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html);
+  const m = /<title[^<>]*>([\s\S]{0,2000}?)<\/title>/i.exec(html);
   const t = m ? decodeEntities(m[1]!.replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ').trim() : '';
   return t || undefined;
 }
@@ -50,7 +50,7 @@ const attr = (attrs: string, name: string) =>
 function hiddenSelectors(html: string): { classes: Set<string>; ids: Set<string> } {
   const classes = new Set<string>();
   const ids = new Set<string>();
-  for (const block of html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/gi)) {
+  for (const block of html.matchAll(/<style\b[^<>]*>([\s\S]*?)(?:<\/style\s*>|$)/gi)) {
     for (const rule of block[1]!.replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
       if (!HIDING_STYLE.test(rule[2]!)) continue;
       for (const sel of rule[1]!.split(',')) {
@@ -84,7 +84,7 @@ export function dropHiddenHtml(html: string): string {
     return id !== undefined && sel.ids.has(id);
   };
   const out: string[] = [];
-  const tag = /<(\/?)([a-zA-Z][\w:-]*)([^>]*)>/g;
+  const tag = /<(\/?)([a-zA-Z][\w:-]*)([^<>]*)>/g;
   let last = 0;
   for (let m; (m = tag.exec(src)); ) {
     const [whole, close, rawName, attrs] = m as unknown as [string, string, string, string];
@@ -92,7 +92,7 @@ export function dropHiddenHtml(html: string): string {
     if (close || VOID.has(name) || attrs.trimEnd().endsWith('/') || !isHidden(attrs)) continue;
     // A hidden element: skip to its end tag, counting nested elements of the same name.
     out.push(src.slice(last, m.index), '\n');
-    const inner = new RegExp(`<(\\/?)${name}\\b[^>]*>`, 'gi');
+    const inner = new RegExp(`<(\\/?)${name}\\b[^<>]*>`, 'gi');
     inner.lastIndex = m.index + whole.length;
     let depth = 1;
     let end = src.length;
@@ -114,15 +114,47 @@ export function dropHiddenHtml(html: string): string {
   return out.join('');
 }
 
+/**
+ * Removes whole elements (start tag to end tag) in one pass. A regex per element
+ * (`<nav[\s\S]*?</nav>`) rescans to the end of the page for every start tag that has no end
+ * tag, which a page of unclosed tags turns quadratic (200 KB: 38 s); here each end tag
+ * is found once. A start tag without an end tag is left (its text stays, as before).
+ */
+function removeElements(html: string, names: string[]): string {
+  const closes = new Map<string, [number, number][]>();
+  for (const m of html.matchAll(new RegExp(`</(${names.join('|')})\\s*>`, 'gi'))) {
+    const k = m[1]!.toLowerCase();
+    if (!closes.has(k)) closes.set(k, []);
+    closes.get(k)!.push([m.index, m.index + m[0].length]);
+  }
+  const next = new Map<string, number>();
+  const out: string[] = [];
+  let last = 0;
+  const open = new RegExp(`<(${names.join('|')})\\b[^<>]*>`, 'gi');
+  for (let m; (m = open.exec(html)); ) {
+    const k = m[1]!.toLowerCase();
+    const list = closes.get(k) ?? [];
+    let i = next.get(k) ?? 0;
+    while (i < list.length && list[i]![0] < m.index) i++;
+    next.set(k, i);
+    if (i >= list.length) continue;
+    out.push(html.slice(last, m.index), '\n');
+    last = list[i]![1];
+    open.lastIndex = last;
+  }
+  out.push(html.slice(last));
+  return out.join('');
+}
+
+const DROPPED = ['script', 'style', 'noscript', 'template', 'nav', 'header', 'footer', 'iframe', 'svg', 'form', 'select', 'button', 'head'];
+
 export function htmlToText(html: string): string {
   return decodeEntities(
-    dropHiddenHtml(html)
-      .replace(/<(script|style|noscript|template|nav|header|footer|iframe|svg|form|select|button)\b[\s\S]*?<\/\1>/gi, '\n')
-      .replace(/<head\b[\s\S]*?<\/head>/gi, '\n')
+    removeElements(dropHiddenHtml(html), DROPPED)
       .replace(/<br\s*\/?>/gi, '\n')
-      .replace(/<\/?(p|div|section|article|h[1-6]|li|ul|ol|tr|table|blockquote|pre|dd|dt|dl)\b[^>]*>/gi, '\n')
+      .replace(/<\/?(p|div|section|article|h[1-6]|li|ul|ol|tr|table|blockquote|pre|dd|dt|dl)\b[^<>]*>/gi, '\n')
       .replace(/<\/(td|th)>/gi, ' ')
-      .replace(/<[^>]+>/g, ''),
+      .replace(/<[^<>]+>/g, ''),
   )
     .split('\n')
     .map((l) => l.replace(/[ \t\u00A0]+/g, ' ').trim())

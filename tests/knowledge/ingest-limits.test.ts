@@ -210,6 +210,15 @@ describe('format controls and hidden HTML (issue 15)', () => {
     expect(ex.text).toContain('第二条 计票结果当场公布。');
   });
 
+  it('reads pathological markup in linear time (unclosed tags, long blank runs, brackets)', () => {
+    // Each of these took 8–38 s per 200 KB before (a regex rescanning to the end per start
+    // tag or per blank); at 500 KB a quadratic pass would take minutes.
+    for (const unit of ['<a ', '<nav ', '<style ', '<title ', '<head ', '<p hidden>x']) {
+      expect(htmlToText('<p>第一条 可见。</p>' + unit.repeat(Math.floor(500_000 / unit.length)))).toContain('第一条 可见。');
+    }
+    expect(normalizeDocumentText('第一条 甲。' + ' '.repeat(500_000) + '第二条 乙。')).toBe('第一条 甲。\n第二条 乙。');
+  });
+
   it('says so when a saved page is hidden as a whole', async () => {
     const page = '<html><body><div id="app" aria-hidden="true"><p>第一条 选民登记在村委会进行。</p></div><div role="dialog"></div></body></html>';
     await expect(extractFile('saved.html', Buffer.from(page))).rejects.toMatchObject({ userMessage: expect.stringMatching(/^无法读取文件「saved\.html」：网页正文全部处于隐藏状态/) });
