@@ -275,17 +275,26 @@ export class Retriever {
     // searched on its own; its best article answers it when the first does not.
     const clauses = askingClauses(r.query.text);
     if (clauses.length < 2) return r;
-    let last = clauses[clauses.length - 1]!;
-    if (r.region && hasRegion(r.region) && !last.includes(regionName(r.region))) last = `${regionName(r.region)}${last}`;
-    const sub = await this.retrieveOne(last, { ...opts, limit: 3 });
+    const withRegion = (c: string) => (r.region && hasRegion(r.region) && !c.includes(regionName(r.region)) ? `${regionName(r.region)}${c}` : c);
+    const sub = await this.retrieveOne(withRegion(clauses[clauses.length - 1]!), { ...opts, limit: 3 });
     const top = r.passages[0];
     const p = sub.passages[0];
-    if (p && p.coverage >= SECOND_CLAUSE_COVERAGE && !(p.chunk.doc_id === top.chunk.doc_id && p.chunk.locator === top.chunk.locator)) {
+    const same = (a: Passage, b: Passage) => a.chunk.doc_id === b.chunk.doc_id && a.chunk.locator === b.chunk.locator;
+    if (!p || p.coverage < SECOND_CLAUSE_COVERAGE) return r;
+    if (!same(p, top)) {
       // The sub-answer's article must state what the clause asks better than the first does.
       const own = sub.passages.find((x) => x.chunk.id === top.chunk.id);
       if (!own || own.coverage < p.coverage) return { ...r, second: { passage: p, query: sub.query } };
+      return r;
     }
-    return r;
+    // The whole question's best article is the last clause's: the first clause may have its own.
+    const head = await this.retrieveOne(withRegion(clauses[0]!), { ...opts, limit: 3 });
+    const h = head.passages[0];
+    if (!h || h.coverage < SECOND_CLAUSE_COVERAGE || same(h, top)) return r;
+    // Scored against the whole question, so the decline decision reads one scale.
+    const whole = r.passages.find((x) => x.chunk.id === h.chunk.id) ?? this.score(r.query, h.chunk, 0, { ranks: {}, channelScores: {}, superseded: h.superseded }, 0);
+    const rest = r.passages.filter((x) => !same(x, h));
+    return { ...r, passages: [{ ...whole, score: Math.max(whole.score, top.score) }, ...rest], second: { passage: top, query: sub.query } };
   }
 
   private async retrieveOne(question: string, opts: { limit?: number; includeSuperseded?: boolean } = {}): Promise<Retrieval> {
