@@ -366,6 +366,23 @@ export function isKnownWord(word: string): boolean {
   return DOMAIN_TERM_SET.has(word) || isDictionaryWord(word) || generalIdf(word) !== undefined || getJieba().cutAll(word).includes(word);
 }
 
+/**
+ * True when the segmenter glued a character of a neighbouring word onto this one: its
+ * first character ends a known word of three or more characters begun by the segment
+ * before it (选举日 in 选举日定在几号 → 日定), or its last character begins one with the
+ * segment after it. Such a word is two words' pieces, not a misspelling.
+ */
+export function fusedAcross(word: string, segments: string[]): boolean {
+  const i = segments.indexOf(word);
+  if (i < 0) return false;
+  const chars = Array.from(word);
+  const prev = Array.from(segments[i - 1] ?? '');
+  const next = Array.from(segments[i + 1] ?? '');
+  for (let k = 2; k <= Math.min(4, prev.length); k++) if (isKnownWord(prev.slice(-k).join('') + chars[0])) return true;
+  for (let k = 2; k <= Math.min(4, next.length); k++) if (isKnownWord(chars[chars.length - 1] + next.slice(0, k).join(''))) return true;
+  return false;
+}
+
 let lexiconText: string | null = null;
 
 /**
@@ -409,6 +426,7 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
   const n = Math.max(vocab.size, 1);
   const maxIdf = idf(0, n);
   const queue = expandAbbreviations(cutWords(rewritten), (w) => vocab.df(w) > 0).map((w) => ({ word: w.toLowerCase(), split: false }));
+  const segments = queue.map((q) => q.word);
   while (queue.length) {
     const { word, split } = queue.shift()!;
     if (seen.has(word) || QUESTION_STOPWORDS.has(word) || SCAFFOLD.test(word) || functionOnly(word)) continue;
@@ -439,7 +457,7 @@ export function analyzeQuestion(raw: string, vocab: VocabularyView): AnalyzedQue
     if (han && syns.length === 0 && vocab.df(word) === 0 && !isDictionaryWord(word)) {
       // A word the segmenter's HMM invented and the index never saw: a typo (明单, 罢勉)
       // or a fusion of function words (人能). Try a one-character correction first.
-      const fix = !split && !FUNCTION_CHARS.test(word) ? typoCorrection(word, concepts, queue.map((q) => q.word), vocab) : undefined;
+      const fix = !split && !FUNCTION_CHARS.test(word) && !fusedAcross(word, segments) ? typoCorrection(word, concepts, queue.map((q) => q.word), vocab) : undefined;
       if (fix) {
         alts.push(...altOf(fix, 0.8, 'typo'));
       } else if (!split) {

@@ -4,7 +4,7 @@ import type { Db } from '../../src/store/db.js';
 import { FIXTURES, freshDb, makeService } from './helpers.js';
 import { compileLexicon, lexicon, LexiconError, parseLexicon } from '../../src/knowledge/lexicon.js';
 import { COLLOQUIAL, synonymsOf } from '../../src/knowledge/synonyms.js';
-import { analyzeQuestion, answerTypeOf, isKnownWord, typoCorrection, type VocabularyView } from '../../src/knowledge/query.js';
+import { analyzeQuestion, answerTypeOf, fusedAcross, isKnownWord, typoCorrection, type VocabularyView } from '../../src/knowledge/query.js';
 import { cutWords } from '../../src/knowledge/tokenize.js';
 
 /**
@@ -93,6 +93,12 @@ describe('typo correction', () => {
   it('corrects into domain words only, not into any general word the index holds', () => {
     const v = vocab({ 打击: 5 }, { 打叉: ['打击'] });
     expect(typoCorrection('打叉', [], ['选票'], v)).toBeUndefined();
+  });
+
+  it('does not take pieces of two words glued by the segmenter (选举日 + 定 → 日定) for a misspelling', () => {
+    expect(fusedAcross('日定', ['今年', '换届选举', '日定', '在', '几号'])).toBe(true);
+    expect(fusedAcross('明单', ['选民', '明单', '漏', '了'])).toBe(false);
+    expect(fusedAcross('主认', ['村委会', '主认', '的', '亲戚'])).toBe(false);
   });
 
   it('reads 新老班子 as written, not as 新任班子', () => {
