@@ -43,8 +43,8 @@ export const envSchema = z
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, '须为小写字母、数字和下划线').default('public'),
     KNOWLEDGE_DIR: z.string().min(1).default('./knowledge'),
     // Per-file limits of the policy library (src/knowledge/ingest-limits.ts), in MB.
-    KB_MAX_FILE_MB: z.coerce.number({ message: '应为数字（MB）' }).positive('应大于 0').max(1024, '不能超过 1024').default(50),
-    KB_MAX_TEXT_MB: z.coerce.number({ message: '应为数字（MB）' }).positive('应大于 0').max(100, '不能超过 100').default(5),
+    KB_MAX_FILE_MB: z.coerce.number({ message: '应为数字（MB）' }).positive('应大于 0').max(1024, '不能超过 1024').default(20),
+    KB_MAX_TEXT_MB: z.coerce.number({ message: '应为数字（MB）' }).positive('应大于 0').max(100, '不能超过 100').default(2),
     KB_MAX_UNZIPPED_MB: z.coerce.number({ message: '应为数字（MB）' }).positive('应大于 0').max(1024, '不能超过 1024').default(50),
     LARK_APP_ID: optionalText,
     LARK_APP_SECRET: optionalText,

@@ -3,10 +3,12 @@ import { AppError } from '../errors.js';
 
 /**
  * What one file may cost to index. A policy document is a few hundred KB of text: the
- * largest law in force (民法典) is about 0.3 MB, a province's whole compendium a few MB.
+ * largest law in force (民法典) is about 0.3 MB, a province's 选举办法 well under 0.1 MB.
  * Beyond these the file is not a policy document, or is a zip bomb, and reading it would
  * take gigabytes (issue 15 measured 3.6 GB for a 200 MB .txt and >5.7 GB for a 1.2 MB
- * .docx inflating to 324 MB). At the limits one file costs well under 300 MB RSS.
+ * .docx inflating to 324 MB). Indexing costs ~15 MB of RSS per MB of text and holds the
+ * event loop ~1.5 s per MB (one transaction); with the defaults the service (~265 MB
+ * with the pack) peaked at 286 MB on a file at the text limit (320 MB at 5 MB).
  */
 export interface IngestLimits {
   /** Any file on disk (a .pdf or .docx with pictures is mostly not text). KB_MAX_FILE_MB. */
@@ -20,8 +22,8 @@ export interface IngestLimits {
 const MB = 1024 * 1024;
 
 export const DEFAULT_INGEST_LIMITS: IngestLimits = {
-  maxFileBytes: 50 * MB,
-  maxTextBytes: 5 * MB,
+  maxFileBytes: 20 * MB,
+  maxTextBytes: 2 * MB,
   maxUnzippedBytes: 50 * MB,
 };
 
