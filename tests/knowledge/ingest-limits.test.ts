@@ -108,7 +108,8 @@ describe('ingestion limits (issue 15)', () => {
   it('stops inflating at the limit when the zip directory lies about the sizes', async () => {
     const path = join(tempDir(), 'lying.docx');
     const bytes = lyingSizes(await bombDocx(12));
-    const limits = limitsFromMb({ unzipped: 5 });
+    // The text limit set high: the inflated-size limit is the one under test.
+    const limits = limitsFromMb({ unzipped: 5, text: 100 });
     const before = process.memoryUsage().arrayBuffers;
     await expect(extractFile(path, bytes, limits)).rejects.toMatchObject({
       name: 'IngestLimitError',
