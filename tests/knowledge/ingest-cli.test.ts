@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises';
 import JSZip from 'jszip';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTs } from '../helpers/spawn.js';
+import { scaled } from '../helpers/time-scale.js';
 import { tempDir } from './helpers.js';
 
 /**
@@ -50,5 +51,5 @@ describe('kb ingest on bad input (spawned CLI)', () => {
     expect(names).toContain('值班.txt');
     expect(names).not.toContain('炸弹.docx');
     expect(names).not.toContain('大文件.txt');
-  }, 400_000);
+  }, scaled(400_000));
 });

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { Runtime } from '../../src/runtime.js';
 import { storeEnv } from '../helpers/store.js';
 import { tempDir, waitFor } from '../helpers/test-runtime.js';
+import { scaled } from '../helpers/time-scale.js';
 
 /**
  * Issue 15: a bad file in KNOWLEDGE_DIR never blocks start-up. The runtime is built the way
@@ -86,7 +87,7 @@ describe('indexing at start (issue 15)', () => {
     const names = svc.rt.knowledge.stats().byDocument.map((d) => d.name);
     expect(names).toEqual(expect.arrayContaining(['b-计票.txt', 'c-值班.txt', 'd-公示.txt']));
     expect((await svc.rt.knowledge.ask('值班记录保存几年')).citations[0]?.doc).toBe('c-值班.txt');
-  }, 120_000);
+  }, scaled(120_000));
 
   it('keeps what was indexed when a file turns bad before a restart, and lists the failure', async () => {
     const dir = tempDir();
@@ -110,7 +111,7 @@ describe('indexing at start (issue 15)', () => {
     const a = await svc.rt.knowledge.ask('值班记录保存几年');
     expect(a.citations[0]?.doc).toBe('值班.txt');
     expect(a.answer).toContain('三年');
-  }, 120_000);
+  }, scaled(120_000));
 
   it('stops between two files when the service stops during indexing', async () => {
     const dir = tempDir();
@@ -124,5 +125,5 @@ describe('indexing at start (issue 15)', () => {
     // Stopping closes the database: it must wait for the file being indexed, never write after.
     await s.close();
     await s.rt.indexed();
-  }, 120_000);
+  }, scaled(120_000));
 });
