@@ -28,7 +28,7 @@ export const KIND_RULES: KindRule[] = [
     kind: 'time',
     ask: /几天|几日|多少天|多少日|几个?月|多少个?月|几年|多少年|多久|多长时间|什么时[候间]|啥时[候间]?|何时|哪天|哪一天|几号|几月|时限|期限是|截止/,
     answer: new RegExp(
-      `${NUM}\\s*(个)?(日|天|月|年|周|小时|周岁)|\\d{4}年|${NUM}月${NUM}日|届满|之前|以前|之后|以后|之日起|日内|当天|当日|当场|同时|期间|及时|随时|每(年|季度|季|月|周|届)`,
+      `${NUM}\\s*(个)?(日|天|月|年|周|小时|周岁)|\\d{4}年|${NUM}月${NUM}日|届满|之前|以前|之后|以后|之日起|日内|当天|当日|当场|同时|期间|及时|随时|每(年|季度|季|月|周|届)|[本下上]?个?(月|周|星期|季度|年)(底|末|初|上旬|中旬|下旬|[一二三四五六日天])前?`,
     ),
   },
   {
@@ -82,14 +82,15 @@ export function kindFit(kinds: QuestionKind[], text: string): number {
   return kinds.filter((k) => answersKind(k, text)).length / kinds.length;
 }
 
-/** The phrase that decides an answer of each kind: the number with its unit and bound, the actor. */
+/** The phrase that decides an answer of each kind: the number with its unit and bound, the actor.
+ * A time may also be a deadline on the calendar's own grid (本月底前, 下周五前, 年底前). */
 /** A number or a range of numbers (三至七人, 5-9人). */
 const RANGE = `${NUM}(?:[至到~-]${NUM})?`;
 
 const DECIDING: Record<Exclude<QuestionKind, 'may'>, RegExp> = {
   money: /\d+(?:\.\d+)?\s*(?:元|万元|块)|[一二三四五六七八九十百千万]+元/,
   time: new RegExp(
-    `(?:选举日的|届满前|提前)?${NUM}\\s*个?(?:工作日|日|天|月|年|周|小时)(?:以前|之前|前|以后|之后|后|以内|之内|内)?|${NUM}月${NUM}日|当日或者次日|当日|次日`,
+    `(?:选举日的|届满前|提前)?${NUM}\\s*个?(?:工作日|日|天|月|年|周|小时)(?:以前|之前|前|以后|之后|后|以内|之内|内)?|${NUM}月${NUM}日|当日或者次日|当日|次日|(?:本|下|上|每)?个?(?:月|周|星期|季度|年)(?:底|末|初|上旬|中旬|下旬|[一二三四五六日天])(?:以前|之前|前)?`,
   ),
   count: new RegExp(`(?:不少于|不得少于|不超过|不得超过|至少|最多)?${RANGE}\\s*(?:人|名|户|票|个|位)(?:以上|以下|以内)?(?:的(?:户的)?代表)?|${NUM}分之${NUM}以上|过半数|半数以上`),
   who: /(?:村民选举委员会|居民选举委员会|乡、民族乡、镇的人民政府|乡(?:镇)?人民政府|街道办事处|村民会议|村民代表会议|居民会议|村民委员会|居民委员会|村民小组|党组织|人民代表大会常务委员会|民政部门|县级人民政府)/,
