@@ -5,8 +5,9 @@
  * Only runs that are numbers are rewritten: 两委, 五必谈, 统一, 十严禁 stay words.
  */
 
+import { cnToNumber } from './structure.js';
+
 const DIGIT: Record<string, number> = { 〇: 0, 零: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
-const UNIT: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
 const NUMERAL_CHARS = '〇零一二两三四五六七八九十百千万廿卅';
 const RUN = new RegExp(`[${NUMERAL_CHARS}]+`, 'g');
 
@@ -23,21 +24,11 @@ export function chineseNumeralValue(s: string): number {
     if (![...t].every((c) => c in DIGIT)) return NaN;
     return Number([...t].map((c) => DIGIT[c]).join(''));
   }
-  let total = 0;
-  let section = 0;
-  let n = 0;
-  for (const c of t) {
-    if (c in DIGIT) n = DIGIT[c]!;
-    else if (c in UNIT) {
-      section += (n || 1) * UNIT[c]!;
-      n = 0;
-    } else if (c === '万') {
-      total += (section + n) * 10_000;
-      section = 0;
-      n = 0;
-    } else return NaN;
-  }
-  return total + section + n;
+  // Sections below and above 万 read as the heading parser reads 第一百零八条 (structure.ts).
+  const parts = t.split('万');
+  if (parts.length > 2) return NaN;
+  const [high, low = ''] = parts;
+  return parts.length === 1 ? cnToNumber(high!) : cnToNumber(high!) * 10_000 + cnToNumber(low);
 }
 
 function isQuantityRun(run: string, before: string, after: string): boolean {
