@@ -90,6 +90,17 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SEND_RATE_PER_APP: z.coerce.number().positive().default(50),
     SEND_RATE_PER_RECEIVER: z.coerce.number().positive().default(5),
+    // /metrics: with a token, a bearer token is required; without one, only loopback callers are served.
+    METRICS_TOKEN: optionalText,
+    // Scheduled online backups (src/store/backup.ts): where, when (cron, in TZ_NAME) and how many are kept.
+    BACKUP_DIR: z.string().min(1).optional(),
+    BACKUP_SCHEDULE: z
+      .string()
+      .default('0 2 * * *')
+      .refine((v) => v === '' || v.trim().split(/\s+/).length === 5, {
+        message: '应为 5 段 cron 表达式，例如 0 2 * * *（每天 02:00）；留空表示不做定时备份',
+      }),
+    BACKUP_KEEP: z.coerce.number({ message: '应为整数' }).int('应为整数').min(1, '至少保留 1 份').max(3650).default(14),
   })
   .superRefine((env, ctx) => {
     if (env.LARK_APP_ID && !env.LARK_APP_SECRET) {
@@ -152,6 +163,10 @@ export interface Config {
   logLevel: string;
   sendRatePerApp: number;
   sendRatePerReceiver: number;
+  /** Bearer token for /metrics; unset → /metrics answers loopback callers only. */
+  metricsToken?: string;
+  /** Scheduled backups: schedule '' → none. dir defaults to DATA_DIR/backups. */
+  backup: { dir: string; schedule: string; keep: number };
 }
 
 export class ConfigError extends Error {
@@ -171,6 +186,7 @@ export const SECRET_VARIABLES = [
   'LLM_API_KEY',
   'EMBEDDING_API_KEY',
   'DASHBOARD_SECRET',
+  'METRICS_TOKEN',
   // may carry a password
   'DATABASE_URL',
 ] as const;
@@ -221,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     sendRatePerApp: e.SEND_RATE_PER_APP,
     sendRatePerReceiver: e.SEND_RATE_PER_RECEIVER,
+    metricsToken: e.METRICS_TOKEN,
+    backup: { dir: resolve(e.BACKUP_DIR ?? resolve(dataDir, 'backups')), schedule: e.BACKUP_SCHEDULE.trim(), keep: e.BACKUP_KEEP },
   };
 }
 
@@ -232,6 +250,6 @@ export function resolveLarkDomain(v: string): string {
 
 /** Every secret value in the config, for redaction checks. */
 export function secretValues(c: Config): string[] {
-  return [c.lark.appSecret, c.lark.verificationToken, c.lark.encryptKey, c.llm?.apiKey, c.embedding?.apiKey, c.dashboardSecret]
+  return [c.lark.appSecret, c.lark.verificationToken, c.lark.encryptKey, c.llm?.apiKey, c.embedding?.apiKey, c.dashboardSecret, c.metricsToken]
     .filter((v): v is string => typeof v === 'string' && v.length > 0);
 }
