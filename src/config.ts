@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { resolve } from 'node:path';
+import { secretProblems } from './secret-strength.js';
 
 /**
  * One schema over the environment (SPEC §3.1). A bad value stops start-up with a
@@ -193,11 +194,12 @@ export const SECRET_VARIABLES = [
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })),
-    );
-  }
+  // Weak secrets are refused at start (issue 16): a short DASHBOARD_SECRET is brute-forced from one signed link.
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message }))),
+    ...secretProblems(env),
+  ];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
   const offline = !e.LARK_APP_ID;

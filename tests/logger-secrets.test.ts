@@ -15,7 +15,7 @@ describe('logger: secrets never reach a log line', () => {
     LARK_ENCRYPT_KEY: 'enckey_LOGTEST_abcdefghij',
     LARK_VERIFICATION_TOKEN: 'vtoken_LOGTEST_klmnopqrst',
     LLM_API_KEY: 'sk-LOGTEST-llm-uvwxyz0123',
-    DASHBOARD_SECRET: 'dash_LOGTEST_456789abcd',
+    DASHBOARD_SECRET: 'dash_LOGTEST_456789abcd_e1f7c2a9b3d80f64',
   };
   function capture() {
     const lines: string[] = [];

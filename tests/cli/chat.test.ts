@@ -20,7 +20,7 @@ describe('npm run cli -- chat', () => {
   it('never hands its messages to Lark, even with credentials set', async () => {
     const dir = tempDir();
     const r = await runTs('src/cli/main.ts', ['chat'], {
-      env: { DATA_DIR: dir, LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 'x', LARK_DOMAIN: 'http://127.0.0.1:9' },
+      env: { DATA_DIR: dir, LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 'sec_hj_chat_app_secret_0001', LARK_DOMAIN: 'http://127.0.0.1:9' },
       input: '帮助\n',
     });
     expect(r.code).toBe(0);

@@ -122,7 +122,7 @@ const SECRETS = {
   LARK_VERIFICATION_TOKEN: 'vtoken_FAULTACCESS_8c2d4e6f10',
   LLM_API_KEY: 'sk-FAULTACCESS-llm-7e3b9a0c5d',
   EMBEDDING_API_KEY: 'sk-FAULTACCESS-emb-1a2b3c4d5e',
-  DASHBOARD_SECRET: 'dashsec_FAULTACCESS_9d8c7b6a5f',
+  DASHBOARD_SECRET: 'dashsec_FAULTACCESS_9d8c7b6a5f4e3d2c1b0a7e6f',
 };
 /** The tenant access token the fake Lark hands out (tests/helpers/fake-lark.ts). */
 const TENANT_TOKEN = 't-fake-tenant-token';

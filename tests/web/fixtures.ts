@@ -5,7 +5,7 @@ import { sampleCampaign, type Campaign } from '../helpers/roster.js';
 
 /** 2026-11-20 10:00 in Shanghai: the sample campaign's elections (11-28) are 8 days away, so early stages are overdue. */
 export const WEB_NOW = Date.parse('2026-11-20T02:00:00Z');
-export const DASHBOARD_SECRET = 'web-test-dashboard-secret-0001';
+export { TEST_DASHBOARD_SECRET as DASHBOARD_SECRET } from '../helpers/secrets.js';
 
 /**
  * The sample campaign with village names that differ between townships
