@@ -5,7 +5,7 @@
  * choose ourselves (DASHBOARD_SECRET, METRICS_TOKEN) must be at least 32 bytes
  * and not obviously weak; the values the Lark console issues are held to what
  * a real Lark value always satisfies, so a placeholder cannot slip through
- * (see secretRules below for why each is what it is).
+ * (see SECRET_RULES below for why each is what it is).
  *
  * Nothing here ever puts the value itself into a message.
  */
@@ -194,7 +194,8 @@ interface SecretRule {
  *   16 bytes and the weakness checks: every value the console generates passes,
  *   a typed word does not.
  * - LARK_APP_SECRET, LARK_VERIFICATION_TOKEN: issued by Lark (32 random
- *   characters), not editable; a real one always passes. Only placeholders and
+ *   characters; the console resets them, nobody types them); a real one
+ *   always passes, and a wrong App Secret fails at Lark anyway. Only placeholders and
  *   degenerate values (one character, a repeated pattern, fewer than 8
  *   distinct characters — which includes anything shorter than 8) are refused.
  * - LLM_API_KEY, EMBEDDING_API_KEY: not checked. They are the model server's to
