@@ -155,6 +155,24 @@ for (const native of ['better-sqlite3/build/Release/better_sqlite3.node']) {
 }
 const hasPg = existsSync(join(TOP, 'node_modules/pg-native')) && existsSync(join(TOP, 'node_modules/libpq/build/Release/addon.node'));
 
+// The oldest glibc the native modules accept: the highest GLIBC_x.y symbol version they reference.
+let glibcMin = '2.17';
+const cmpVer = (a, b) => a.split('.').map(Number).reduce((d, x, i) => d || x - (Number(b.split('.')[i]) || 0), 0);
+for (const p of installed) {
+  const scan = (dir) => {
+    for (const n of readdirSync(dir, { withFileTypes: true })) {
+      const f = join(dir, n.name);
+      if (n.isDirectory() && n.name !== 'node_modules') scan(f);
+      else if (n.isFile() && n.name.endsWith('.node')) {
+        for (const m of readFileSync(f).toString('latin1').matchAll(/GLIBC_(\d+\.\d+(?:\.\d+)?)/g)) {
+          if (cmpVer(m[1], glibcMin) > 0) glibcMin = m[1];
+        }
+      }
+    }
+  };
+  scan(join(TOP, p));
+}
+
 // ---- 5. BUILD-INFO --------------------------------------------------------------------------------
 const epoch = process.env.SOURCE_DATE_EPOCH
   ? Number(process.env.SOURCE_DATE_EPOCH)
@@ -169,6 +187,7 @@ const info = [
   `node=${process.version}`,
   `node_abi=${process.versions.modules}`,
   `platform=linux-x64-glibc${glibc}`,
+  `glibc_min=${glibcMin}`,
   `engines=${pkg.engines?.node ?? ''}`,
   `pg_native=${hasPg ? 'yes' : 'no'}`,
   `packages=${installed.length}`,
@@ -195,5 +214,5 @@ rmSync(STAGE, { recursive: true, force: true });
 
 const size = statSync(TARBALL).size;
 const mb = (n) => (Number(n) / 1024 / 1024).toFixed(1);
-log(`commit ${commit.slice(0, 12)}${dirty ? ' (uncommitted changes)' : ''}, node ${process.version}, ${installed.length} packages, pg-native ${hasPg ? 'yes' : 'no'}`);
+log(`commit ${commit.slice(0, 12)}${dirty ? ' (uncommitted changes)' : ''}, node ${process.version}, ${installed.length} packages, pg-native ${hasPg ? 'yes' : 'no'}, needs glibc >= ${glibcMin}`);
 process.stdout.write(`${TARBALL}\t${size} bytes (${mb(size)} MB; unpacked ${mb(unpacked)} MB)\n`);

@@ -157,6 +157,7 @@ describe('release tarball (npm run release)', () => {
     expect(info).toMatch(/^commit=[0-9a-f]{40}(-dirty)?$/m);
     expect(info).toContain(`node=${process.version}\n`);
     expect(info).toMatch(/^built_at=\d{4}-\d\d-\d\dT/m);
+    expect(info).toMatch(/^glibc_min=2\.\d+/m);
     // No source or test code travels.
     expect(existsSync(join(rel, 'src'))).toBe(false);
     expect(existsSync(join(rel, 'tests'))).toBe(false);
