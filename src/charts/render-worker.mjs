@@ -1,11 +1,20 @@
-// Worker-thread entry for chart rendering (see render-pool.ts). Plain JS so it
-// starts the same way under the tsx CLI, `node --import tsx` and vitest: it
-// registers tsx itself, then runs the TypeScript renderer.
+// Worker-thread entry for chart rendering (see render-pool.ts). Plain JS so it starts
+// the same way everywhere. Built (dist/, `node dist/server.js`): the compiled renderer
+// sits beside it as render.js and is imported as it is, no tsx needed. From the sources
+// (the tsx CLI, `node --import tsx`, vitest): there is no render.js next to render.ts, so
+// it registers tsx itself and imports the TypeScript renderer.
+import { existsSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
-const { renderPng } = await import('./render.ts');
+const compiled = new URL('./render.js', import.meta.url);
+let renderPng;
+if (existsSync(compiled)) {
+  ({ renderPng } = await import(compiled.href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ renderPng } = await import('./render.ts'));
+}
 
 parentPort.on('message', ({ id, option, width, height }) => {
   try {
