@@ -72,7 +72,13 @@ export function createMetrics(opts: { outboxDepth: () => number; handlerQueue?: 
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
-  return { registry, eventsReceived, eventsDuplicate, eventsRefused, handlerSeconds, sends, kbLlmRejected, kbLlmRewrite, kbCardStream };
+  const backups = new Counter({
+    name: 'huanjie_backup_total',
+    help: 'Scheduled backups, by result (ok, failed: the reason is in the log)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  return { registry, backups, eventsReceived, eventsDuplicate, eventsRefused, handlerSeconds, sends, kbLlmRejected, kbLlmRewrite, kbCardStream };
 }
 
 /** The knowledge service's counters, as the service reports them. */

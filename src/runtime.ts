@@ -31,7 +31,9 @@ import { larkUploader, noUploads } from './bot/lark-uploads.js';
 import { dashboardLink } from './web/dashboard-token.js';
 import type { EventHandler } from './bot/dispatcher.js';
 import type { Principal } from './workflow/permissions.js';
-import { openStore, type Db } from './store/db.js';
+import type { Db } from './store/db.js';
+import { openStoreWithUpgradeBackup } from './store/backup.js';
+import { BackupService } from './store/backup-schedule.js';
 import { createAuditRepo, type AuditRepo } from './store/audit-repo.js';
 import { createOutboxRepo, type OutboxRepo } from './store/outbox-repo.js';
 import { createReceivedEventsRepo, type ReceivedEventsRepo } from './store/received-events-repo.js';
@@ -107,7 +109,8 @@ export class Runtime {
     this.config = opts.config;
     this.logger = opts.logger;
     this.clock = opts.clock ?? systemClock;
-    this.db = openStore(this.config);
+    // An upgrade of a database that has data is preceded by a backup into BACKUP_DIR (pre-upgrade-vFROM-to-vTO).
+    this.db = openStoreWithUpgradeBackup(this.config, (msg, fields) => this.logger.info(fields, msg));
     this.repos = {
       events: createReceivedEventsRepo(this.db),
       outbox: createOutboxRepo(this.db),
@@ -149,6 +152,9 @@ export class Runtime {
     this.reminders = registerReminders(this);
     this.contacts = registerContacts(this);
     this.registerDigests();
+    if (!opts.noServices) {
+      this.addService(new BackupService({ db: this.db, config: this.config, logger: this.logger.child({ component: 'backup' }), count: (result) => this.metrics.backups.inc({ result }) }));
+    }
   }
 
   /** 日报/逾期/导出 on demand, and the daily digest at DIGEST_TIME, planned by the same scheduler. */
