@@ -267,6 +267,14 @@ function commitBackup(tmp: string, file: string, m: Omit<BackupManifest, 'bytes'
 }
 
 function sqliteManifestBase(tmp: string, kind: BackupKind, upgrade?: { from: number; to: number }) {
+  // A copy of a WAL database is a WAL database: a reader would leave -wal/-shm files beside it.
+  // The backup is one self-contained file (the service turns WAL back on when it opens a restored copy).
+  const w = new Database(tmp, { fileMustExist: true });
+  try {
+    w.pragma('journal_mode = DELETE');
+  } finally {
+    w.close();
+  }
   const { schema, tables } = inspectSqliteCopy(tmp, `刚写出的备份副本 ${tmp} `);
   return {
     format: 'huanjie-backup' as const,
