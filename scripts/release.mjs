@@ -84,20 +84,8 @@ for (const f of files) {
 // running at the same time in the checkout (tests) and this one never write the same dist/.
 symlinkSync(join(ROOT, 'node_modules'), join(SRC_COPY, 'node_modules'));
 log('building (scripts/build.mjs)…');
-if (existsSync(join(SRC_COPY, 'scripts/build.mjs'))) {
-  run(process.execPath, ['scripts/build.mjs'], { cwd: SRC_COPY });
-} else {
-  // TEMPORARY until scripts/build.mjs lands: tsc, then the non-TypeScript files of src/.
-  log('WARNING: scripts/build.mjs not found; building with tsc -p tsconfig.build.json');
-  run(join(SRC_COPY, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: SRC_COPY });
-  for (const f of files) {
-    if (f.startsWith('src/') && !f.endsWith('.ts')) {
-      const to = join(SRC_COPY, 'dist', f.slice(4));
-      mkdirSync(dirname(to), { recursive: true });
-      cpSync(join(SRC_COPY, f), to);
-    }
-  }
-}
+if (!existsSync(join(SRC_COPY, 'scripts/build.mjs'))) fail('scripts/build.mjs (npm run build) is missing');
+run(process.execPath, ['scripts/build.mjs'], { cwd: SRC_COPY });
 if (!existsSync(join(SRC_COPY, 'dist/server.js')) || !existsSync(join(SRC_COPY, 'dist/cli/main.js'))) {
   fail('the build did not produce dist/server.js and dist/cli/main.js');
 }
@@ -110,6 +98,8 @@ for (const p of ['dist', 'knowledge', 'deploy', 'bin', 'package.json', 'package-
 mkdirSync(join(TOP, 'docs'));
 cpSync(join(SRC_COPY, 'docs/deploy.md'), join(TOP, 'docs/deploy.md'));
 for (const b of readdirSync(join(TOP, 'bin'))) chmodSync(join(TOP, 'bin', b), 0o755);
+// The build's freshness stamp (for `npm start` in a checkout) is a wall-clock time: not shipped.
+rmSync(join(TOP, 'dist/.build-stamp'), { force: true });
 
 // ---- 4. production node_modules, offline -----------------------------------------------------
 log('copying node_modules and pruning devDependencies (offline)…');
