@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backupDb } from '../../src/cli/db.js';
@@ -72,18 +72,27 @@ describe.skipIf(onPostgres)('db backup', () => {
   });
 });
 
+// The PostgreSQL run: pg_dump of the schema with the same manifest; automatic restore is refused (not yet).
 describe.runIf(onPostgres)('db backup on PostgreSQL', () => {
-  it('refuses in Chinese, pointing at pg_dump, and writes nothing', async () => {
+  it('writes a pg_dump with a verified manifest; restore refuses in Chinese and changes nothing', async () => {
     const dir = tempDir();
-    const target = join(dir, 'copy.db');
     try {
-      const r = await runTs('src/cli/main.ts', ['db', 'backup', target], { env: { DATA_DIR: dir } });
-      expect(r.stderr).toContain('仅适用于 SQLite');
-      expect(r.stderr).toContain('pg_dump');
-      expect(r.code).not.toBe(0);
-      expect(existsSync(target)).toBe(false);
+      // The schema made by the service's migrations (any command that opens the store).
+      expect((await runTs('src/cli/main.ts', ['people'], { env: { DATA_DIR: dir } })).code).toBe(0);
+      const r = await runTs('src/cli/main.ts', ['db', 'backup'], { env: { DATA_DIR: dir } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/已备份到 .*huanjie-manual-\d{8}-\d{6}\.pgdump/);
+      const list = await runTs('src/cli/main.ts', ['db', 'backups'], { env: { DATA_DIR: dir } });
+      expect(list.stdout).toContain('核对：通过');
+      const file = join(dir, 'backups', readdirSync(join(dir, 'backups')).find((n) => n.endsWith('.pgdump'))!);
+      const m = JSON.parse(readFileSync(file.replace(/\.pgdump$/, '.manifest.json'), 'utf8'));
+      expect(m).toMatchObject({ store: 'postgres', kind: 'manual' });
+      expect(m.tables.schema_migrations).toBeGreaterThan(0);
+      const back = await runTs('src/cli/main.ts', ['db', 'restore', file], { env: { DATA_DIR: dir } });
+      expect(back.stderr).toContain('PostgreSQL 备份的自动恢复尚未提供');
+      expect(back.code).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });
