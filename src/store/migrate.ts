@@ -38,7 +38,6 @@ export class SchemaTooNewError extends AppError {
     super(
       'storage',
       `数据库由较新版本（架构版本 ${found}）写入，当前程序只认识到 ${known}；请使用新版本程序，或恢复升级前的备份（npm run cli -- db restore <备份文件>，见 docs/deploy.md）。未做任何更改。`,
-      { detail: `database schema version ${found} is newer than this build's latest ${known}` },
     );
     this.name = 'SchemaTooNewError';
   }

@@ -228,3 +228,17 @@ describe.skipIf(onPostgres)('upgrades (SQLite)', () => {
 });
 
 void manifestPathFor;
+
+describe.runIf(onPostgres)('upgrades (PostgreSQL)', () => {
+  it('refuses a schema written by a newer version, with the Chinese message', async () => {
+    const { openTestDb } = await import('../helpers/store.js');
+    const { runPgMigrations } = await import('../../src/store/pg/migrate.js');
+    const dir = tempDir();
+    const db = openTestDb(join(dir, 'huanjie.db'));
+    db.prepare(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (77, '077-future.sql', 0)`).run();
+    expect(() => runPgMigrations(db as never)).toThrow(SchemaTooNewError);
+    expect(() => runPgMigrations(db as never)).toThrow(/数据库由较新版本（架构版本 77）写入/);
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
