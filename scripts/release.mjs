@@ -11,7 +11,7 @@
 // Entries are sorted, owned by 0:0 and stamped with SOURCE_DATE_EPOCH (default: the commit time
 // of a clean checkout), gzip without a timestamp — the same tree gives the same bytes.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, rmdirSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, realpathSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, rmdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,7 +52,9 @@ let files;
 let commit = 'unknown';
 let dirty = false;
 if (lsFiles.status === 0) {
-  files = lsFiles.stdout.split('\0').filter((f) => f && existsSync(join(ROOT, f)) && !f.startsWith('release/'));
+  files = lsFiles.stdout
+    .split('\0')
+    .filter((f) => f && existsSync(join(ROOT, f)) && !f.startsWith('release/') && f !== 'node_modules' && !f.startsWith('node_modules/'));
   commit = git(['rev-parse', 'HEAD']).stdout.trim() || 'unknown';
   dirty = git(['status', '--porcelain', '--untracked-files=no']).stdout.trim() !== '';
 } else {
@@ -103,7 +105,9 @@ rmSync(join(TOP, 'dist/.build-stamp'), { force: true });
 
 // ---- 4. production node_modules, offline -----------------------------------------------------
 log('copying node_modules and pruning devDependencies (offline)…');
-cpSync(join(ROOT, 'node_modules'), join(TOP, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+// realpath: a node_modules that is itself a symlink must be copied, never linked (prune would empty the original).
+cpSync(realpathSync(join(ROOT, 'node_modules')), join(TOP, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+if (lstatSync(join(TOP, 'node_modules')).isSymbolicLink()) fail('node_modules was copied as a link');
 const prune = run(
   'npm',
   ['prune', '--omit=dev', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier'],
