@@ -499,7 +499,8 @@ export function listBackups(dir: string): BackupInfo[] {
     return [];
   }
   return names
-    .filter((n) => DATA_FILE.test(n) && !TEMP.test(n))
+    // Ours by name, or any .db/.pgdump with a manifest beside it (db backup <file> into this folder).
+    .filter((n) => !TEMP.test(n) && (DATA_FILE.test(n) || (/\.(db|pgdump)$/.test(n) && existsSync(manifestPathFor(join(dir, n))))))
     .map((n) => {
       const file = join(dir, n);
       const size = statSync(file).size;

@@ -137,6 +137,11 @@ describe.skipIf(onPostgres)('backups that restore (SQLite)', () => {
       'huanjie-pre-upgrade-v009-to-v010-20261207-080000.db',
     ]);
     expect(readdirSync(kept.backup.dir).filter((n) => n.endsWith('.manifest.json'))).toHaveLength(4);
+    // A named backup in the folder lists too; a bare .db without a manifest does not.
+    await writeBackup(db, kept, { file: join(kept.backup.dir, '升级前-1.db') });
+    copyFileSync(join(kept.backup.dir, '升级前-1.db'), join(kept.backup.dir, 'other.db'));
+    expect(listBackups(kept.backup.dir).map((b) => b.name)).toContain('升级前-1.db');
+    expect(listBackups(kept.backup.dir).map((b) => b.name)).not.toContain('other.db');
   });
 
   it('the scheduled service writes, prunes, counts, and logs a failure with its Chinese reason', async () => {
