@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { openStore, type Db } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { openStoreWithUpgradeBackup } from '../store/backup.js';
 
 export interface CliContext {
   config: Config;
@@ -14,7 +15,8 @@ export interface CliContext {
 export async function withCliContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
   const logger = createLogger({ ...config, logLevel: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const db = openStore(config);
+  // The first command after an upgrade migrates too: it makes the pre-upgrade backup first, like the service.
+  const db = openStoreWithUpgradeBackup(config);
   try {
     return await fn({ config, db, logger });
   } finally {
