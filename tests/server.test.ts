@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { freePort, startTs } from './helpers/spawn.js';
 import { tempDir } from './helpers/test-runtime.js';
+import { scaled } from './helpers/time-scale.js';
 
 describe('npm start (src/server.ts)', () => {
   it('runs offline with no Lark credentials, serves healthz/readyz, and stops cleanly on SIGTERM', async () => {
@@ -10,7 +11,7 @@ describe('npm start (src/server.ts)', () => {
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
     const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + scaled(30_000);
     let ready = false;
     while (Date.now() < deadline && !ready) {
       try {
@@ -25,8 +26,8 @@ describe('npm start (src/server.ts)', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(out).toContain('stopped cleanly');
-  }, 60_000);
+    expect(out).toContain('已停止');
+  }, scaled(60_000));
 
   it('refuses to start with a bad value, naming the variable', async () => {
     const child = startTs('src/server.ts', { DIGEST_TIME: '8点半', DATA_DIR: tempDir() });
@@ -35,5 +36,6 @@ describe('npm start (src/server.ts)', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(1);
     expect(err).toContain('DIGEST_TIME');
-  }, 60_000);
+    expect(err.trim().split('\n')).toHaveLength(1);
+  }, scaled(60_000));
 });
