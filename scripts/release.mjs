@@ -102,6 +102,13 @@ cpSync(join(SRC_COPY, 'docs/deploy.md'), join(TOP, 'docs/deploy.md'));
 for (const b of readdirSync(join(TOP, 'bin'))) chmodSync(join(TOP, 'bin', b), 0o755);
 // The build's freshness stamp (for `npm start` in a checkout) is a wall-clock time: not shipped.
 rmSync(join(TOP, 'dist/.build-stamp'), { force: true });
+// The release has no sources, tsc or tsx: its scripts run the compiled code only (`npm start`, `npm run cli`
+// still work where an IT person has npm; bin/ needs none).
+{
+  const relPkg = JSON.parse(readFileSync(join(TOP, 'package.json'), 'utf8'));
+  relPkg.scripts = { start: 'exec node dist/server.js', cli: 'node dist/cli/main.js' };
+  writeFileSync(join(TOP, 'package.json'), JSON.stringify(relPkg, null, 2) + '\n');
+}
 
 // ---- 4. production node_modules, offline -----------------------------------------------------
 log('copying node_modules and pruning devDependencies (offline)…');
