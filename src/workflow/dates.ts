@@ -61,34 +61,79 @@ export function formatDateCn(date: IsoDate, today?: IsoDate): string {
 const RELATIVE: Record<string, number> = { 今天: 0, 今日: 0, 昨天: -1, 昨日: -1, 前天: -2, 大前天: -3, 明天: 1, 明日: 1, 后天: 2, 大后天: 3 };
 
 /**
- * A date as people type it in chat: 2026-11-20, 2026/11/20, 2026.11.20,
- * 2026年11月20日, 11月20日, 11/20, 11-20, 今天, 昨天, 前天, 3天前.
- * A date without a year is taken in the current year unless that is more than
- * half a year ahead (a December campaign reported in January means last year).
- * Returns null when the text is not a date; 'invalid' when it looks like one but
- * does not exist (2月30日).
+ * How far back a check-in date may go: one campaign (换届 runs for months, never a year), the
+ * same bound as 「N天前」. Older dates (1900年, 1999-12-31, a typo in the year) are refused.
  */
-export function parseChineseDate(text: string, today: IsoDate): IsoDate | 'invalid' | null {
-  const t = text.trim().replace(/号$/, '日');
-  if (t in RELATIVE) return addDays(today, RELATIVE[t]!);
+export const MAX_DAYS_BACK = 366;
+
+/** What to send instead, appended to every refusal of a date. */
+export const DATE_HINT = '请写实际日期，例如 今天、昨天、3天前、11月20日 或 2026-11-20。';
+
+/** A date as read from what a person sent: the day, a refusal saying why, or not a date at all. */
+export type DateReading = { kind: 'date'; date: IsoDate } | { kind: 'refused'; message: string } | null;
+
+/**
+ * THE reading of a date, for chat words and card forms alike: 2026-11-20, 2026/11/20,
+ * 2026.11.20, 2026年11月20日, 11月20日, 11/20, 11-20, 今天, 昨天, 前天, 3天前, full-width
+ * digits (３天前), and a date picker's "2026-11-20 +0800" (the day picked). `today` is the
+ * campaign day (todayIn(tz, the message's instant)): nothing here reads a clock or the host's
+ * zone. A date without a year is taken in the current year unless that is more than half a
+ * year ahead (a December campaign reported in January means last year).
+ * Refused: dates that do not exist (2月30日, 13月1日), and dates more than MAX_DAYS_BACK days
+ * before today. Future dates are read (明天 is a date); whether one is allowed is the caller's
+ * rule (refuseFuture).
+ */
+export function readDate(text: string, today: IsoDate): DateReading {
+  const raw = text.trim();
+  const t = raw.normalize('NFKC').replace(/\s+[+-]\d{2}:?\d{2}$/, '').replace(/号$/, '日');
+  const found = (date: IsoDate): DateReading =>
+    daysBetween(date, today) > MAX_DAYS_BACK
+      ? { kind: 'refused', message: `「${raw}」是 ${formatDateCn(date)}，早于本次换届（最早可登记 ${formatDateCn(addDays(today, -MAX_DAYS_BACK))}）。${DATE_HINT}` }
+      : { kind: 'date', date };
+  const impossible: DateReading = { kind: 'refused', message: `「${raw}」不是有效日期（没有这一天）。${DATE_HINT}` };
+  if (t in RELATIVE) return found(addDays(today, RELATIVE[t]!));
   let m = /^(\d+)天前$/.exec(t);
   if (m) {
     const n = Number(m[1]);
-    return n <= 366 ? addDays(today, -n) : 'invalid';
+    return n <= MAX_DAYS_BACK ? found(addDays(today, -n)) : { kind: 'refused', message: `「${raw}」早于本次换届（最多可写 ${MAX_DAYS_BACK}天前）。${DATE_HINT}` };
   }
   m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(t);
   if (m) {
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    return isRealDate(y, mo, d) ? iso(y, mo, d) : 'invalid';
+    return isCalendarDate(y, mo, d) ? found(iso(y, mo, d)) : impossible;
   }
   m = /^(\d{1,2})月(\d{1,2})日?$/.exec(t) ?? /^(\d{1,2})[/-](\d{1,2})$/.exec(t);
   if (m) {
     const [mo, d] = [Number(m[1]), Number(m[2])];
     const y = Number(today.slice(0, 4));
-    if (!isRealDate(y, mo, d) && !(mo === 2 && d === 29 && isRealDate(y - 1, mo, d))) return 'invalid';
+    if (!isRealDate(y, mo, d) && !(mo === 2 && d === 29 && isRealDate(y - 1, mo, d))) return impossible;
     const thisYear = isRealDate(y, mo, d) ? iso(y, mo, d) : null;
-    if (thisYear && daysBetween(today, thisYear) <= 183) return thisYear;
-    return isRealDate(y - 1, mo, d) ? iso(y - 1, mo, d) : 'invalid';
+    if (thisYear && daysBetween(today, thisYear) <= 183) return found(thisYear);
+    return isRealDate(y - 1, mo, d) ? found(iso(y - 1, mo, d)) : impossible;
   }
   return null;
+}
+
+/** Whether the day exists in any year (1899-12-31 does: refused as too old, not as impossible). */
+function isCalendarDate(y: number, mo: number, d: number): boolean {
+  if (y < 1 || mo < 1 || mo > 12 || d < 1) return false;
+  const dt = new Date(Date.UTC(2000, mo - 1, d));
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  if (mo === 2 && d === 29) return leap;
+  return dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d;
+}
+
+/**
+ * The same reading with the old shape: null when not a date, 'invalid' when refused (the
+ * command suggester only asks whether a word is a date).
+ */
+export function parseChineseDate(text: string, today: IsoDate): IsoDate | 'invalid' | null {
+  const r = readDate(text, today);
+  return r === null ? null : r.kind === 'date' ? r.date : 'invalid';
+}
+
+/** A day that has not come yet cannot be when something was done: the refusal, or null. */
+export function futureDateRefusal(date: IsoDate, today: IsoDate, what = '登记'): string | null {
+  if (date <= today) return null;
+  return `日期 ${formatDateCn(date, today)} 还没到，不能${what}未来的日期（今天是 ${formatDateCn(today, today)}）。已经完成的请写实际完成的日期，例如 今天 或 昨天。`;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
-import { parseChineseDate } from '../../workflow/dates.js';
+import { readDate } from '../../workflow/dates.js';
 import { canonicalName, matchName, suggestionText } from '../../workflow/names.js';
 import { severityOf, type Severity } from '../../workflow/risks.js';
 import { STRUCTURE_FIELDS, type StructureInput } from '../../workflow/structure.js';
@@ -43,14 +43,14 @@ function checkLength(args: readonly string[]): void {
   if (args.join(' ').length > MAX_ARGS_CHARS) throw new UserError(`内容过长（最多 ${MAX_ARGS_CHARS} 字），请精简备注后再发。`);
 }
 
-/** Takes the first token that is a date; refuses one that looks like a date but is not (2月30日). */
+/** Takes the first token that is a date; refuses one that looks like a date but is not (2月30日) or is too old (readDate). */
 function takeDate(tokens: string[], today: IsoDate): IsoDate | undefined {
   for (let i = 0; i < tokens.length; i++) {
-    const d = parseChineseDate(tokens[i]!, today);
-    if (d === 'invalid') throw new UserError(`「${tokens[i]}」不是有效日期。日期可写成 11月20日、2026-11-20、昨天。`);
+    const d = readDate(tokens[i]!, today);
+    if (d?.kind === 'refused') throw new UserError(d.message);
     if (d) {
       tokens.splice(i, 1);
-      return d;
+      return d.date;
     }
   }
   return undefined;
