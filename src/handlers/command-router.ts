@@ -14,6 +14,11 @@ export interface CommandContext {
   logger: Logger;
   /** The Lark message that carried the command: the key that makes a redelivery idempotent. */
   sourceId: string;
+  /**
+   * When the sender sent it (message-time.ts): what 今天 means in it and how it is ordered
+   * against other check-ins. Absent (menu, console): now.
+   */
+  sentAt?: number;
   /** The event's messages (to other people or chats), written with the event's completion. */
   outbox: MessageSink;
   /**

@@ -16,6 +16,8 @@ export interface IncomingMessage {
   mentions: Mention[];
   senderOpenId: string;
   senderType: string;
+  /** message.create_time as sent (ms since epoch, a string); read by message-time.ts. */
+  createTime?: unknown;
 }
 
 export function readMessageEvent(event: Record<string, unknown>): IncomingMessage | null {
@@ -33,6 +35,7 @@ export function readMessageEvent(event: Record<string, unknown>): IncomingMessag
     mentions: Array.isArray(m.mentions) ? (m.mentions as Mention[]).filter((x) => x && typeof x.key === 'string') : [],
     senderOpenId: openId,
     senderType: String(s?.sender_type ?? ''),
+    createTime: m.create_time,
   };
 }
 

@@ -6,6 +6,7 @@ import { suggestCommand, suggestionMessage, suggestSpacing } from './command-sug
 import { parseCommand } from './commands.js';
 import { buildHelpCard } from './help-card.js';
 import { extractText, mentionsBot, readMessageEvent, type IncomingMessage } from './message-content.js';
+import { messageSentAt } from './message-time.js';
 import type { QaEntry } from './qa-entry.js';
 import { replyToMessage } from './reply.js';
 import { classifySmallTalk, isWordlessMedia, smallTalkReply } from './small-talk.js';
@@ -92,7 +93,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
           reply.text(suggestionMessage(spacing));
           return;
         }
-        await deps.commands.route({ command, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: msg.messageId, outbox: ctx.outbox, chatType: msg.chatType });
+        await deps.commands.route({ command, actor, reply, clock: ctx.clock, logger: ctx.logger, sourceId: msg.messageId, sentAt: messageSentAt(msg.createTime, ctx.clock.now()), outbox: ctx.outbox, chatType: msg.chatType });
       }
     } catch (e) {
       // The person always hears back: a refusal in their language, or an apology for our fault.

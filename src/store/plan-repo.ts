@@ -11,6 +11,8 @@ export interface StageProgressRow {
   note: string | null;
   updated_by: string;
   updated_at: number;
+  /** The instant of the message that set this state (ordering, issue 17); null for rows older than the column. */
+  as_of: number | null;
 }
 
 /** A village as the reminder scan reads it: its people (ids), stages done, deadline overrides. */
@@ -50,10 +52,10 @@ export function createPlanRepo(db: Db) {
       .raw(true),
     one: db.prepare(`SELECT * FROM wf_stage_progress WHERE village_id = ? AND stage_key = ?`),
     upsert: db.prepare(
-      `INSERT INTO wf_stage_progress (village_id, stage_key, status, completed_on, note, updated_by, updated_at)
-       VALUES (@village_id, @stage_key, @status, @completed_on, @note, @updated_by, @updated_at)
+      `INSERT INTO wf_stage_progress (village_id, stage_key, status, completed_on, note, updated_by, updated_at, as_of)
+       VALUES (@village_id, @stage_key, @status, @completed_on, @note, @updated_by, @updated_at, @as_of)
        ON CONFLICT (village_id, stage_key) DO UPDATE SET status = excluded.status, completed_on = excluded.completed_on,
-         note = excluded.note, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+         note = excluded.note, updated_by = excluded.updated_by, updated_at = excluded.updated_at, as_of = excluded.as_of`,
     ),
   };
   return {
@@ -108,8 +110,9 @@ export function createPlanRepo(db: Db) {
     stage(villageId: number, stageKey: string): StageProgressRow | undefined {
       return s.one.get(villageId, stageKey) as StageProgressRow | undefined;
     },
-    setStage(row: StageProgressRow): void {
-      s.upsert.run(row);
+    /** as_of defaults to updated_at (seeds and imports: true as of when written). */
+    setStage(row: Omit<StageProgressRow, 'as_of'> & { as_of?: number | null }): void {
+      s.upsert.run({ ...row, as_of: row.as_of ?? row.updated_at });
     },
   };
 }

@@ -14,6 +14,8 @@ export interface TalkRow {
   note: string | null;
   updated_by: string | null;
   updated_at: number | null;
+  /** The instant of the message that set this state (ordering, issue 17); null until recorded. */
+  as_of: number | null;
 }
 
 export interface TalkWithPeople extends TalkRow {
@@ -36,7 +38,7 @@ export function createTalksRepo(db: Db) {
     setDue: db.prepare(`UPDATE wf_talks SET due_date = ? WHERE id = ?`),
     record: db.prepare(
       `UPDATE wf_talks SET status = @status, held_on = @held_on, commitment_signed = @commitment_signed, note = @note,
-         updated_by = @updated_by, updated_at = @updated_at WHERE id = @id`,
+         updated_by = @updated_by, updated_at = @updated_at, as_of = @as_of WHERE id = @id`,
     ),
     interviewers: db.prepare(`SELECT person_id FROM wf_talk_interviewers WHERE talk_id = ? ORDER BY person_id`),
     allInterviewers: db.prepare(`SELECT talk_id, person_id FROM wf_talk_interviewers`),
@@ -111,8 +113,9 @@ export function createTalksRepo(db: Db) {
       s.clearInterviewers.run(id);
       for (const p of personIds) s.addInterviewer.run(id, p);
     },
-    record(r: Pick<TalkRow, 'id' | 'status' | 'held_on' | 'commitment_signed' | 'note' | 'updated_by' | 'updated_at'>): void {
-      s.record.run(r);
+    /** as_of defaults to updated_at. */
+    record(r: Pick<TalkRow, 'id' | 'status' | 'held_on' | 'commitment_signed' | 'note' | 'updated_by' | 'updated_at'> & { as_of?: number | null }): void {
+      s.record.run({ ...r, as_of: r.as_of ?? r.updated_at });
     },
   };
 }

@@ -1,8 +1,10 @@
 import { UserError } from '../errors.js';
 import { applyChange, replayOf, type ChangeResult } from './changes.js';
-import { today, type WorkflowContext } from './context.js';
-import { formatDateCn } from './dates.js';
+import type { WorkflowContext } from './context.js';
+import { formatDateCn, futureDateRefusal, todayIn } from './dates.js';
+import { isSuperseded, refuseSuperseded } from './ordering.js';
 import { stagesFor, type StageTemplate } from './stage-templates.js';
+import type { StageProgressRow } from '../store/plan-repo.js';
 import type { IsoDate, StageStatus, Village } from './types.js';
 
 /**
@@ -20,6 +22,11 @@ export interface StageCheckin {
   /** The day it was done (已完成) or the day reported; default today. */
   date?: IsoDate;
   note?: string;
+  /**
+   * When the sender sent it (the message's create_time; a card action: when it was received);
+   * default now. Its day is 今天 for the date rules, and it orders check-ins (ordering.ts).
+   */
+  sentAt?: number;
 }
 
 /** Statuses that mean the stage has started, so its prerequisites must be done (先审计、后换届). */
@@ -28,11 +35,38 @@ const STARTED: ReadonlySet<StageStatus> = new Set(['进行中', '已完成']);
 export function recordStage(ctx: WorkflowContext, c: StageCheckin): ChangeResult {
   const replay = replayOf(ctx, c.sourceId);
   if (replay) return replay;
-  const t = today(ctx);
-  if (c.date && c.date > t) throw new UserError(`日期 ${formatDateCn(c.date, t)} 还没到，不能登记未来的日期。`);
+  const sentAt = c.sentAt ?? ctx.clock.now();
+  const t = todayIn(ctx.tz, sentAt);
+  const future = c.date ? futureDateRefusal(c.date, t) : null;
+  if (future) throw new UserError(future);
   const progress = ctx.repos.plan.progress(c.village.id);
   const stages = stagesFor(c.village.type);
   const label = `${c.village.name}「${c.stage.name}」`;
+  const current = progress.get(c.stage.key);
+  const completedOn = c.status === '已完成' ? (c.date ?? t) : null;
+  const note = c.note?.trim() ? c.note.trim().slice(0, 500) : null;
+  const dateNote = c.date && c.status !== '已完成' ? `${formatDateCn(c.date, t)}` : null;
+  const fullNote = [dateNote, note].filter(Boolean).join(' ') || null;
+  if (current && current.status === c.status && current.completed_on === completedOn && current.note === fullNote) {
+    throw new UserError(`${label}已经是“${c.status}”${completedOn ? `（${formatDateCn(completedOn, t)}）` : ''}，无需重复登记。`);
+  }
+  const target = `village:${c.village.id}/stage:${c.stage.key}`;
+  // Checked here (before the plan's rules judge an outdated message) and again inside the write lock.
+  const refuseIfOutdated = (row: StageProgressRow | undefined) => {
+    if (!row || !isSuperseded(row.as_of, sentAt)) return;
+    refuseSuperseded(ctx, {
+      sourceId: c.sourceId,
+      actor: c.actor,
+      kind: 'checkin.stage',
+      target,
+      sentAt,
+      asOf: row.as_of!,
+      current: row,
+      attempted: { status: c.status, completed_on: completedOn, note: fullNote },
+      now: `${label}现在是“${row.status}”${row.completed_on ? `（${formatDateCn(row.completed_on, t)}）` : ''}`,
+    });
+  };
+  refuseIfOutdated(current);
 
   if (STARTED.has(c.status)) {
     const missing = c.stage.prerequisites
@@ -44,7 +78,6 @@ export function recordStage(ctx: WorkflowContext, c: StageCheckin): ChangeResult
       throw new UserError(`${why}${label}的前置阶段尚未完成：${list}。请先登记前置阶段完成。`, 'conflict');
     }
   }
-  const completedOn = c.status === '已完成' ? (c.date ?? t) : null;
   if (completedOn) {
     for (const k of c.stage.prerequisites) {
       const p = progress.get(k);
@@ -54,7 +87,6 @@ export function recordStage(ctx: WorkflowContext, c: StageCheckin): ChangeResult
       }
     }
   }
-  const current = progress.get(c.stage.key);
   if (current?.status === '已完成' && c.status !== '已完成') {
     const dependants = stages.filter((s) => s.prerequisites.includes(c.stage.key) && STARTED.has(progress.get(s.key)?.status ?? '未开始'));
     if (dependants.length) {
@@ -64,12 +96,6 @@ export function recordStage(ctx: WorkflowContext, c: StageCheckin): ChangeResult
       );
     }
   }
-  const note = c.note?.trim() ? c.note.trim().slice(0, 500) : null;
-  const dateNote = c.date && c.status !== '已完成' ? `${formatDateCn(c.date, t)}` : null;
-  const fullNote = [dateNote, note].filter(Boolean).join(' ') || null;
-  if (current && current.status === c.status && current.completed_on === completedOn && current.note === fullNote) {
-    throw new UserError(`${label}已经是“${c.status}”${completedOn ? `（${formatDateCn(completedOn, t)}）` : ''}，无需重复登记。`);
-  }
 
   const when = completedOn ? `，完成日期 ${formatDateCn(completedOn, t)}` : '';
   const summary = `${c.village.township}${c.village.name}「${c.stage.name}」${current ? `由“${current.status}”改为` : '登记为'}“${c.status}”${when}${note ? `，备注：${note}` : ''}`;
@@ -77,9 +103,10 @@ export function recordStage(ctx: WorkflowContext, c: StageCheckin): ChangeResult
     sourceId: c.sourceId,
     actor: c.actor,
     kind: 'checkin.stage',
-    target: `village:${c.village.id}/stage:${c.stage.key}`,
+    target,
     touches: [{ entity: 'stage_progress', key: { village_id: c.village.id, stage_key: c.stage.key } }],
     mutate: () => {
+      refuseIfOutdated(ctx.repos.plan.stage(c.village.id, c.stage.key));
       ctx.repos.plan.setStage({
         village_id: c.village.id,
         stage_key: c.stage.key,
@@ -88,6 +115,7 @@ export function recordStage(ctx: WorkflowContext, c: StageCheckin): ChangeResult
         note: fullNote,
         updated_by: c.actor,
         updated_at: ctx.clock.now(),
+        as_of: sentAt,
       });
     },
     summary,

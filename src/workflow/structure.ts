@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import type { StructureRow } from '../store/structure-repo.js';
 import { applyChange, replayOf, type ChangeResult } from './changes.js';
 import type { WorkflowContext } from './context.js';
+import { isSuperseded, refuseSuperseded } from './ordering.js';
 import type { Village } from './types.js';
 
 /**
@@ -103,7 +104,8 @@ export function structureCompliance(ctx: WorkflowContext, villageIds: readonly n
   return out;
 }
 
-export function recordStructure(ctx: WorkflowContext, c: { sourceId: string; actor: string; village: Village; input: StructureInput }): ChangeResult {
+/** `sentAt`: when the sender sent it (the message's create_time), default now; it orders check-ins (ordering.ts). */
+export function recordStructure(ctx: WorkflowContext, c: { sourceId: string; actor: string; village: Village; input: StructureInput; sentAt?: number }): ChangeResult {
   const replay = replayOf(ctx, c.sourceId);
   if (replay) return replay;
   const election = ctx.repos.plan.stage(c.village.id, 'committee_election');
@@ -111,7 +113,24 @@ export function recordStructure(ctx: WorkflowContext, c: { sourceId: string; act
     const name = c.village.type === '社区' ? '居委会选举' : '村委会选举';
     throw new UserError(`${c.village.name}的「${name}」尚未登记完成；新一届班子结构须在选举完成后登记。`, 'conflict');
   }
+  const sentAt = c.sentAt ?? ctx.clock.now();
+  const target = `village:${c.village.id}/structure`;
+  const refuseIfOutdated = (row: StructureRow | undefined) => {
+    if (!row || !isSuperseded(row.as_of, sentAt)) return;
+    refuseSuperseded(ctx, {
+      sourceId: c.sourceId,
+      actor: c.actor,
+      kind: 'structure',
+      target,
+      sentAt,
+      asOf: row.as_of!,
+      current: row,
+      attempted: c.input,
+      now: `${c.village.name}新一届班子结构现在是：${describeStructure(row)}`,
+    });
+  };
   const prev = ctx.repos.structure.get(c.village.id);
+  refuseIfOutdated(prev);
   const i = c.input;
   const next: StructureRow = {
     village_id: c.village.id,
@@ -122,6 +141,7 @@ export function recordStructure(ctx: WorkflowContext, c: { sourceId: string; act
     party_ratio: i.partyRatio ?? prev?.party_ratio ?? null,
     updated_by: c.actor,
     updated_at: ctx.clock.now(),
+    as_of: sentAt,
   };
   const comp = complianceOf(next, getTargets(ctx));
   const unmet = STRUCTURE_FIELDS.filter((f) => comp[f.key] === false).map((f) => f.name);
@@ -130,9 +150,12 @@ export function recordStructure(ctx: WorkflowContext, c: { sourceId: string; act
     sourceId: c.sourceId,
     actor: c.actor,
     kind: 'structure',
-    target: `village:${c.village.id}/structure`,
+    target,
     touches: [{ entity: 'structure', key: { village_id: c.village.id } }],
-    mutate: () => ctx.repos.structure.upsert(next),
+    mutate: () => {
+      refuseIfOutdated(ctx.repos.structure.get(c.village.id));
+      ctx.repos.structure.upsert(next);
+    },
     summary,
   });
 }

@@ -1,8 +1,9 @@
 import { UserError } from '../errors.js';
-import type { TalkWithPeople } from '../store/talks-repo.js';
+import type { TalkRow, TalkWithPeople } from '../store/talks-repo.js';
 import { applyChange, replayOf, type ChangeResult } from './changes.js';
 import { today, type WorkflowContext } from './context.js';
-import { formatDateCn } from './dates.js';
+import { formatDateCn, futureDateRefusal, todayIn } from './dates.js';
+import { isSuperseded, refuseSuperseded } from './ordering.js';
 import { canonicalName, matchName, suggestionText } from './names.js';
 import { canWriteTownship, isLeaderOf, type Principal } from './permissions.js';
 import type { IsoDate } from './types.js';
@@ -78,6 +79,8 @@ export interface TalkCheckin {
   date?: IsoDate;
   signed?: boolean;
   note?: string;
+  /** When the sender sent it (the message's create_time); default now. Its day is 今天; it orders check-ins (ordering.ts). */
+  sentAt?: number;
 }
 
 /** Chooses the talk meant: same subject, the category if given, the sender's own and pending ones first. */
@@ -106,8 +109,10 @@ export function pickTalk(ctx: WorkflowContext, p: Principal, subject: string, ca
 export function recordTalk(ctx: WorkflowContext, talk: TalkWithPeople, c: TalkCheckin): ChangeResult {
   const replay = replayOf(ctx, c.sourceId);
   if (replay) return replay;
-  const t = today(ctx);
-  if (c.date && c.date > t) throw new UserError(`日期 ${formatDateCn(c.date, t)} 还没到，不能登记未来的日期。`);
+  const sentAt = c.sentAt ?? ctx.clock.now();
+  const t = todayIn(ctx.tz, sentAt);
+  const future = c.date ? futureDateRefusal(c.date, t) : null;
+  if (future) throw new UserError(future);
   const cat = talkCategory(talk.category);
   if (c.signed !== undefined && !cat?.commitment) throw new UserError(`「${talk.category}」不涉及纪律承诺书；承诺书只在选前谈话中登记。`);
   if (c.status === '已谈' && cat?.commitment && c.signed === undefined && talk.commitment_signed === null) {
@@ -119,6 +124,21 @@ export function recordTalk(ctx: WorkflowContext, talk: TalkWithPeople, c: TalkCh
   if (talk.status === c.status && talk.held_on === heldOn && talk.commitment_signed === signed && talk.note === note) {
     throw new UserError(`与「${talk.subject}」的${talk.category}已是“${c.status}”，无需重复登记。`);
   }
+  const refuseIfOutdated = (row: TalkRow | undefined) => {
+    if (!row || !isSuperseded(row.as_of, sentAt)) return;
+    refuseSuperseded(ctx, {
+      sourceId: c.sourceId,
+      actor: c.principal.openId,
+      kind: 'checkin.talk',
+      target: `talk:${talk.id}`,
+      sentAt,
+      asOf: row.as_of!,
+      current: row,
+      attempted: { status: c.status, held_on: heldOn, commitment_signed: signed },
+      now: `与「${row.subject}」的${row.category}现在是“${row.status}”${row.held_on ? `（${formatDateCn(row.held_on, t)}）` : ''}`,
+    });
+  };
+  refuseIfOutdated(talk);
   const place = talkPlace(ctx, talk.region_id);
   const signedText = cat?.commitment && signed !== null ? `，纪律承诺书${signed ? '已签' : '未签'}` : '';
   const summary =
@@ -131,7 +151,8 @@ export function recordTalk(ctx: WorkflowContext, talk: TalkWithPeople, c: TalkCh
     kind: 'checkin.talk',
     target: `talk:${talk.id}`,
     touches: [{ entity: 'talk', key: { id: talk.id } }],
-    mutate: () =>
+    mutate: () => {
+      refuseIfOutdated(ctx.repos.talks.get(talk.id));
       ctx.repos.talks.record({
         id: talk.id,
         status: c.status,
@@ -140,7 +161,9 @@ export function recordTalk(ctx: WorkflowContext, talk: TalkWithPeople, c: TalkCh
         note,
         updated_by: c.principal.openId,
         updated_at: ctx.clock.now(),
-      }),
+        as_of: sentAt,
+      });
+    },
     summary,
   });
 }

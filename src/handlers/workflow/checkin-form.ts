@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { card, md, type Card, type CardElement } from '../../bot/cards.js';
 import { AppError, asAppError } from '../../errors.js';
 import { recordStage } from '../../workflow/checkin.js';
-import { today, type WorkflowContext } from '../../workflow/context.js';
-import { parseChineseDate } from '../../workflow/dates.js';
+import type { WorkflowContext } from '../../workflow/context.js';
+import { readDate, todayIn } from '../../workflow/dates.js';
 import { canWriteVillage, deny, isKnown, loadPrincipal, NOT_IN_ROSTER, type Principal } from '../../workflow/permissions.js';
 import { villagesOf } from '../../workflow/progress.js';
 import { stageByKey, stagesFor } from '../../workflow/stage-templates.js';
@@ -117,14 +117,16 @@ export function checkinSubmitHandler(deps: WorkflowDeps): CardActionHandler {
       if (!canWriteVillage(p, village)) {
         deny(deps.repos.audit, p, '提交进度', `village:${village.id}`, `「${village.township}${village.name}」不是您负责的村(社区)，不能登记进度。`, ctx.clock.now());
       }
+      // A card action has no create_time: it is as of its receipt, one instant for its 今天 and its order.
+      const sentAt = ctx.clock.now();
       let date: string | undefined;
       if (f.date) {
-        // date_picker sends "2026-11-20 +0800".
-        const d = parseChineseDate(f.date.slice(0, 10), today(ctx));
-        if (!d || d === 'invalid') return { toast: { type: 'error', content: '日期无效。' } };
-        date = d;
+        // date_picker sends "2026-11-20 +0800": read by the same rules as a date typed in chat.
+        const d = readDate(f.date, todayIn(ctx.tz, sentAt));
+        if (d?.kind !== 'date') return { toast: { type: 'error', content: d?.message ?? `「${f.date}」不是日期，请在日期选择器中选择完成的日期，或不选（默认今天）。` } };
+        date = d.date;
       }
-      const r = recordStage(ctx, { sourceId: `card:${eventId}`, actor: p.openId, actorName: p.name, village, stage, status: f.status, date, note: f.note });
+      const r = recordStage(ctx, { sourceId: `card:${eventId}`, actor: p.openId, actorName: p.name, village, stage, status: f.status, date, note: f.note, sentAt });
       sendTo(input.ctx.outbox, { type: 'open_id', id: p.openId }, `checkin:${eventId}`).text(`✅ 已登记：${r.summary}。\n如有误，发送「撤销」可撤回。`);
       return { toast: { type: 'success', content: '已登记' } };
     } catch (e) {

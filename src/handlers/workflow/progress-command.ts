@@ -1,6 +1,7 @@
 import { UserError } from '../../errors.js';
 import { recordStage } from '../../workflow/checkin.js';
 import { today } from '../../workflow/context.js';
+import { todayIn } from '../../workflow/dates.js';
 import { findStage, matchTownship, matchVillage, findVillage } from '../../workflow/lookup.js';
 import { stripSuffix, suggestionText } from '../../workflow/names.js';
 import { canViewVillage, canWriteVillage, deny, type Principal } from '../../workflow/permissions.js';
@@ -18,7 +19,9 @@ import { contextFor, knownPrincipal, type WorkflowDeps } from './services.js';
 export function progressCommand(deps: WorkflowDeps, command: '进度' | '完成'): CommandHandler {
   return (c) => {
     const ctx = contextFor(deps, c.clock);
-    const day = today(ctx);
+    // One instant per message: its day is 今天 for the grammar and the plan's rules alike.
+    const sentAt = c.sentAt ?? c.clock.now();
+    const day = todayIn(ctx.tz, sentAt);
     const parsed = parseStageCommand(command, c.command.args, day);
     const p = knownPrincipal(deps, c.actor, command, c.clock);
     if (parsed.kind === 'overview') {
@@ -51,6 +54,7 @@ export function progressCommand(deps: WorkflowDeps, command: '进度' | '完成'
       status: parsed.status,
       date: parsed.date,
       note: parsed.note,
+      sentAt,
     });
     c.reply.text(`✅ 已登记：${r.summary}。\n如有误，发送「撤销」可撤回。`);
   };

@@ -22,7 +22,7 @@ export function structureCommand(deps: WorkflowDeps): CommandHandler {
       return;
     }
     if (!canWriteVillage(p, v)) deny(deps.repos.audit, p, '结构', `village:${v.id}`, `「${v.township}${v.name}」不是您负责的村(社区)，不能登记班子结构。`, c.clock.now());
-    const r = recordStructure(ctx, { sourceId: c.sourceId, actor: p.openId, village: v, input: parsed.input });
+    const r = recordStructure(ctx, { sourceId: c.sourceId, actor: p.openId, village: v, input: parsed.input, sentAt: c.sentAt });
     c.reply.text(`✅ 已登记：${r.summary}。`);
   };
 }

@@ -1,5 +1,5 @@
 import { card, md } from '../../bot/cards.js';
-import { today } from '../../workflow/context.js';
+import { todayIn } from '../../workflow/dates.js';
 import { deny } from '../../workflow/permissions.js';
 import { canWriteTalk, findTalkCategory, pickTalk, recordTalk, talkPlace } from '../../workflow/talks.js';
 import { inPrivateChat, type CommandHandler } from '../command-router.js';
@@ -11,7 +11,9 @@ import { contextFor, knownPrincipal, type WorkflowDeps } from './services.js';
 export function talkCommand(deps: WorkflowDeps): CommandHandler {
   return (c) => {
     const ctx = contextFor(deps, c.clock);
-    const day = today(ctx);
+    // One instant per message: its day is 今天 for the grammar and the rules alike.
+    const sentAt = c.sentAt ?? c.clock.now();
+    const day = todayIn(ctx.tz, sentAt);
     const parsed = parseTalkCommand(c.command.args, day, (w) => findTalkCategory(w) !== undefined);
     const p = knownPrincipal(deps, c.actor, '谈话', c.clock);
     if (parsed.kind === 'list') {
@@ -41,6 +43,7 @@ export function talkCommand(deps: WorkflowDeps): CommandHandler {
       date: parsed.date,
       signed: parsed.signed,
       note: parsed.note,
+      sentAt,
     });
     c.reply.text(`✅ 已登记：${r.summary}。${parsed.note ? '\n谈话记录仅谈话人、本级领导和管理员可见。' : ''}\n如有误，发送「撤销」可撤回。`);
   };
