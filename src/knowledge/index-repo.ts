@@ -244,6 +244,21 @@ export class IndexRepo {
     return out;
   }
 
+  /**
+   * Changes whenever a document is added, replaced or removed, by this process or another
+   * (a `kb ingest` from the CLI next to a running service, another instance on PostgreSQL):
+   * what the retriever's caches are checked against. One scan of the small documents table.
+   */
+  libraryState(): string {
+    // Each document's content hash, in id order: a replace that reuses the ids and lands in the
+    // same millisecond still changes it. A few dozen rows in a real library.
+    const sql =
+      dialectOf(this.db) === 'postgres'
+        ? "SELECT coalesce(string_agg(id || ':' || hash || ':' || updated_at, ',' ORDER BY id), '') AS s FROM kb_documents"
+        : "SELECT coalesce(group_concat(id || ':' || hash || ':' || updated_at, ','), '') AS s FROM (SELECT id, hash, updated_at FROM kb_documents ORDER BY id)";
+    return String((this.stmt(sql).get() as { s: unknown }).s);
+  }
+
   chunksOfDoc(docId: number): ChunkRow[] {
     return this.db.prepare(`${CHUNK_SELECT} WHERE c.doc_id = ? ORDER BY c.ordinal`).all(docId) as ChunkRow[];
   }

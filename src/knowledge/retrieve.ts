@@ -1,4 +1,5 @@
 import type { ChunkRow, IndexRepo } from './index-repo.js';
+import { ChunkCache } from './chunk-cache.js';
 import { reciprocalRankFusion } from './fuse.js';
 import { altDf, analyzeQuestion, type AnalyzedQuery, type Concept } from './query.js';
 import { Vocabulary } from './vocabulary.js';
@@ -239,6 +240,7 @@ export class Retriever {
   private vocab: Vocabulary | null = null;
   private readonly titleCache = new Map<string, Set<string>>();
   private docRegions: Map<number, Region> | null = null;
+  private readonly chunkCache = new ChunkCache();
 
   constructor(
     private readonly repo: IndexRepo,
@@ -251,6 +253,18 @@ export class Retriever {
     this.titleCache.clear();
     this.articleIds.clear();
     this.docRegions = null;
+    this.chunkCache.clear();
+    // Whatever state the library is in now is the one the caches will be filled from.
+    this.seenState = null;
+  }
+
+  private seenState: string | null = null;
+
+  /** Another process may have changed the library since the caches were filled: they are dropped then. */
+  private checkLibrary(): void {
+    const state = this.repo.libraryState();
+    if (this.seenState !== null && state !== this.seenState) this.invalidate();
+    this.seenState = state;
   }
 
   /** Each document's region, from the title and issuer stored (read once per index state). */
@@ -269,6 +283,7 @@ export class Retriever {
   }
 
   async retrieve(question: string, opts: { limit?: number; includeSuperseded?: boolean; whole?: boolean } = {}): Promise<Retrieval> {
+    this.checkLibrary();
     const r = await this.retrieveOne(question, opts);
     if (opts.whole || !r.passages[0]) return r;
     // A question asking two things (多少人联名，多少天内投票): the last asking clause is
@@ -348,7 +363,7 @@ export class Retriever {
 
     const channels: Record<Channel, { id: number; score: number }[]> = { word, gram, vector };
     const fused = reciprocalRankFusion({ word: word.map((h) => h.id), gram: gram.map((h) => h.id), vector: vector.map((h) => h.id) });
-    const chunks = this.repo.chunks([...fused.keys()]);
+    const chunks = this.chunkCache.get(this.repo, [...fused.keys()]);
     const maxFused = Math.max(...fused.values(), 1e-9);
     const fusedOf = (p: Passage) => (fused.get(p.chunk.id) ?? 0) / maxFused;
     const rankIn = new Map<Channel, Map<number, number>>();
@@ -399,8 +414,8 @@ export class Retriever {
    */
   private score(query: AnalyzedQuery, chunk: ChunkRow, fusedShare: number, extra: Pick<Passage, 'ranks' | 'channelScores' | 'superseded'>, minCoverage = 0): Passage {
     // Only the question's spellings can match: test those against the passage's tokens.
-    const padded = ` ${chunk.tokens} ${chunk.head_tokens} `;
-    const body = new Set(queryTokens(query).filter((t) => padded.includes(` ${t} `)));
+    const tokens = this.chunkCache.tokens(chunk);
+    const body = new Set(queryTokens(query).filter((t) => tokens.has(t)));
     const { coverage, matched } = coverageOf(query.concepts, body, this.titleTokens(chunk.doc_title_tokens), chunk.text);
     const sentence = coverage >= minCoverage ? sentenceCoverage(query.concepts, chunk.text, body) : 0;
     const base = COVERAGE_WEIGHT * coverage + SENTENCE_WEIGHT * sentence + (1 - COVERAGE_WEIGHT - SENTENCE_WEIGHT) * fusedShare;
@@ -423,7 +438,7 @@ export class Retriever {
         if (id === null || id === g.chunk.id) continue;
         let p = out.find((x) => x.chunk.id === id);
         if (!p) {
-          const chunk = this.repo.chunks([id]).get(id);
+          const chunk = this.chunkCache.get(this.repo, [id]).get(id);
           if (!chunk) continue;
           p = this.score(query, chunk, 0, { ranks: {}, channelScores: {}, superseded: false });
           out.push(p);
