@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { registerWebhookRoute } from './bot/webhook-route.js';
+import { fastifyHttpOptions, limitConnections } from './http-limits.js';
 import type { Runtime } from './runtime.js';
 import { storageHealth } from './store/storage-health.js';
 import { databaseAlive } from './store/db.js';
@@ -15,6 +16,18 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Slow clients (issue 17): a request must arrive within HTTP_REQUEST_TIMEOUT_MS, its headers within
+    // HTTP_HEADERS_TIMEOUT_MS; idle keep-alive connections close after HTTP_KEEP_ALIVE_TIMEOUT_MS.
+    ...fastifyHttpOptions(rt.config.http),
+  });
+  // …and one address holds at most HTTP_MAX_CONNECTIONS_PER_IP connections (the reverse proxy is exempt).
+  const httpLog = rt.logger.child({ component: 'http' });
+  let lastRefusalLog = 0;
+  limitConnections(app.server, rt.config.http, (address, open) => {
+    const now = Date.now();
+    if (now - lastRefusalLog < 60_000) return;
+    lastRefusalLog = now;
+    httpLog.warn({ from: address, open, limit: rt.config.http.maxConnectionsPerAddress }, '同一地址的连接数超过上限（HTTP_MAX_CONNECTIONS_PER_IP），新连接已断开');
   });
 
   if (rt.config.lark.eventMode === 'webhook') {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { resolve } from 'node:path';
 import { secretProblems } from './secret-strength.js';
+import type { HttpLimits } from './http-limits.js';
 
 /**
  * One schema over the environment (SPEC §3.1). A bad value stops start-up with a
@@ -91,6 +92,17 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SEND_RATE_PER_APP: z.coerce.number().positive().default(50),
     SEND_RATE_PER_RECEIVER: z.coerce.number().positive().default(5),
+    // Slow clients (issue 17): how long a request may take to arrive, how long an idle keep-alive connection
+    // stays, and how many connections one address may hold (src/http-limits.ts).
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number({ message: '应为整数（毫秒）' }).int('应为整数（毫秒）').min(1000, '至少 1000（1 秒）').max(600_000, '不能超过 600000（10 分钟）').default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number({ message: '应为整数（毫秒）' }).int('应为整数（毫秒）').min(1000, '至少 1000（1 秒）').max(600_000, '不能超过 600000（10 分钟）').default(10_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number({ message: '应为整数（毫秒）' }).int('应为整数（毫秒）').min(1000, '至少 1000（1 秒）').max(600_000, '不能超过 600000（10 分钟）').default(5000),
+    HTTP_MAX_CONNECTIONS_PER_IP: z.coerce.number({ message: '应为整数' }).int('应为整数').min(0, '不能小于 0（0 表示不限）').default(32),
+    HTTP_CONNECTION_LIMIT_EXEMPT: z
+      .string()
+      .default('127.0.0.1,::1')
+      .transform((v) => v.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean)),
+    HTTP_MAX_CONNECTIONS: z.coerce.number({ message: '应为整数' }).int('应为整数').min(0, '不能小于 0（0 表示不限）').default(1000),
     // /metrics: with a token, a bearer token is required; without one, only loopback callers are served.
     METRICS_TOKEN: optionalText,
     // Scheduled online backups (src/store/backup.ts): where, when (cron, in TZ_NAME) and how many are kept.
@@ -109,6 +121,9 @@ export const envSchema = z
     }
     if (env.LLM_BASE_URL && !env.LLM_MODEL) {
       ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: '设置了 LLM_BASE_URL 时必须同时设置模型名' });
+    }
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: '不能大于 HTTP_REQUEST_TIMEOUT_MS（请求头是整个请求的一部分）' });
     }
     if (env.EMBEDDING_BASE_URL && !env.EMBEDDING_MODEL) {
       ctx.addIssue({ code: 'custom', path: ['EMBEDDING_MODEL'], message: '设置了 EMBEDDING_BASE_URL 时必须同时设置模型名' });
@@ -164,6 +179,8 @@ export interface Config {
   logLevel: string;
   sendRatePerApp: number;
   sendRatePerReceiver: number;
+  /** Time and connection limits of the HTTP server (slow clients; src/http-limits.ts). */
+  http: HttpLimits;
   /** Bearer token for /metrics; unset → /metrics answers loopback callers only. */
   metricsToken?: string;
   /** Scheduled backups: schedule '' → none. dir defaults to DATA_DIR/backups. */
@@ -239,6 +256,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     sendRatePerApp: e.SEND_RATE_PER_APP,
     sendRatePerReceiver: e.SEND_RATE_PER_RECEIVER,
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnectionsPerAddress: e.HTTP_MAX_CONNECTIONS_PER_IP,
+      exemptAddresses: e.HTTP_CONNECTION_LIMIT_EXEMPT,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
     metricsToken: e.METRICS_TOKEN,
     backup: { dir: resolve(e.BACKUP_DIR ?? resolve(dataDir, 'backups')), schedule: e.BACKUP_SCHEDULE.trim(), keep: e.BACKUP_KEEP },
   };

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/spawn.js';
 import { scaled } from '../helpers/time-scale.js';
+import { loadConfig } from '../../src/config.js';
 
 const which = (cmd: string): string => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 const SYSTEMD_ANALYZE = which('systemd-analyze');
@@ -82,6 +83,14 @@ describe('deploy/nginx-huanjie-bot.conf', () => {
     expect(NGINX_CONF).toContain('server 127.0.0.1:3000;');
     expect(NGINX_CONF).toMatch(/return 301 https:\/\/\$host\$request_uri;/);
     for (const h of ['X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Host']) expect(NGINX_CONF).toContain(`proxy_set_header ${h}`);
+  });
+
+  it('cuts slow clients off and reuses upstream connections for less than the service keeps them (issue 17)', () => {
+    expect(NGINX_CONF).toMatch(/^\s*client_header_timeout 10s;/m);
+    expect(NGINX_CONF).toMatch(/^\s*client_body_timeout\s+10s;/m);
+    expect(NGINX_CONF).toMatch(/^\s*limit_conn huanjie_conn \d+;/m);
+    const upstream = /keepalive_timeout (\d+)s;/.exec(/upstream huanjie_bot \{[^}]*\}/.exec(NGINX_CONF)![0]);
+    expect(Number(upstream![1]) * 1000).toBeLessThan(loadConfig({ DATA_DIR: tmp }).http.keepAliveTimeoutMs);
   });
 
   const canTest = Boolean(NGINX && OPENSSL);
