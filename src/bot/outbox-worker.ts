@@ -1,8 +1,8 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { OutboxRepo, OutboxRow } from '../store/outbox-repo.js';
-import { RateLimiter, type RateLimits } from './rate-limiter.js';
+import { PRIORITY, type OutboxRepo, type OutboxRow } from '../store/outbox-repo.js';
+import { bulkLimits, INTERACTIVE_RESERVE, RateLimiter, type RateLimits } from './rate-limiter.js';
 import type { SendOutcome, Transport } from './transport.js';
 
 export interface OutboxWorkerOptions {
@@ -18,7 +18,11 @@ export interface OutboxWorkerOptions {
   pollMs?: number;
   /** First retry delay after a 5xx or network error; doubles each attempt. */
   backoffBaseMs?: number;
+  /** The share of the per-app limits (and of the concurrency) bulk sends leave to interactive ones (default 0.2). */
+  interactiveReserve?: number;
 }
+
+const isBulk = (row: OutboxRow): boolean => row.priority !== PRIORITY.interactive;
 
 /** Exponential backoff for 5xx and network errors: 1 s, 2 s, 4 s … capped at 5 min. */
 export function backoffMs(attempt: number, baseMs = 1000): number {
@@ -38,6 +42,10 @@ export const RELEASE_DEAD_EVERY_MS = 5000;
  * released by the live ones as soon as its lock is gone (repo.releaseDead; never
  * "everything claimed before now", which would steal a live instance's sends),
  * and Lark's per-app limits are shared by counting every instance's recent sends.
+ *
+ * Two lanes (issue 17): replies to events (priority 0) are taken before bulk sends (reminders,
+ * digests), and bulk may use only 80 % of the per-app limits and of the concurrency, so at the
+ * daily reminder burst a reply still leaves at once instead of after the whole slot.
  */
 export class OutboxWorker {
   private readonly limiter: RateLimiter;
@@ -58,16 +66,24 @@ export class OutboxWorker {
   /** PostgreSQL: rows this instance claimed that wait for a local rate window before their send. */
   private held: OutboxRow[] = [];
   private lastRelease = 0;
+  /** Slots bulk sends may fill (in flight plus held); the rest wait for interactive ones. */
+  private readonly bulkSlots: number;
+  private bulkBusy = 0;
+  private readonly bulkAppLimits: { perAppPerSecond: number; perAppPerMinute: number };
 
   constructor(private readonly o: OutboxWorkerOptions) {
     // Lark's limits only bind a transport that talks to Lark (offline mode just logs).
+    const reserve = o.interactiveReserve ?? INTERACTIVE_RESERVE;
     this.limiter = new RateLimiter(
       o.transport.rateLimited
         ? o.limits
         : { perAppPerSecond: Infinity, perAppPerMinute: Infinity, perKeyPerSecond: Infinity },
+      reserve,
     );
+    this.bulkAppLimits = bulkLimits(o.limits, reserve);
     this.clock = o.clock ?? systemClock;
     this.concurrency = o.concurrency ?? 16;
+    this.bulkSlots = Math.max(1, Math.floor(this.concurrency * (1 - reserve)));
     this.maxAttempts = o.maxAttempts ?? 12;
     this.pollMs = o.pollMs ?? 1000;
   }
@@ -138,12 +154,16 @@ export class OutboxWorker {
       // (a send finishing wakes the loop too).
       wait = Math.min(wait, appWait);
     } else if (free > 0) {
+      // The bulk lane full (its share of the app's windows, or of the slots): look at interactive rows only.
+      const bulkWait = this.bulkBusy >= this.bulkSlots ? Infinity : this.limiter.appWaitMs(now, true);
+      const max = bulkWait > 0 ? PRIORITY.interactive : PRIORITY.bulk;
+      if (bulkWait > 0 && Number.isFinite(bulkWait)) wait = Math.min(wait, bulkWait);
       const batch = Math.max(free * 8, 64);
-      let rows = this.o.repo.listDue(now, batch);
+      let rows = this.o.repo.listDue(now, batch, max);
       let started = this.startRows(rows, free, now);
       if (started.count === 0 && rows.length === batch) {
         // The oldest rows all belong to busy or rate-limited receivers: look one row per receiver.
-        rows = this.o.repo.listDuePerReceiver(now, batch);
+        rows = this.o.repo.listDuePerReceiver(now, batch, max);
         started = this.startRows(rows, free, now);
       }
       if (started.rateWait !== null) wait = Math.min(wait, started.rateWait);
@@ -173,15 +193,27 @@ export class OutboxWorker {
     const free = this.concurrency - this.inflight.size - this.held.length;
     if (free > 0 && this.limiter.appWaitMs(now) === 0) {
       let budget = free;
+      let bulkBudget = Math.min(free, this.bulkSlots - this.bulkBusy);
       if (this.o.transport.rateLimited) {
         const s = this.o.repo.sharedSends(now);
         const second = this.o.limits.perAppPerSecond - s.lastSecond - s.sending;
         const minute = this.o.limits.perAppPerMinute - s.lastMinute - s.sending;
         budget = Math.min(budget, second, minute);
+        // Bulk leaves the interactive reserve of every instance's shared windows alone.
+        const bulkSecond = this.bulkAppLimits.perAppPerSecond - s.lastSecond - s.sending;
+        const bulkMinute = this.bulkAppLimits.perAppPerMinute - s.lastMinute - s.sending;
+        bulkBudget = Math.min(bulkBudget, budget, bulkSecond, bulkMinute);
         // The whole app is at its limit: look again when a second (or the minute's oldest send) has passed.
         if (budget <= 0) wait = Math.min(wait, minute <= 0 ? 1000 : 100);
+        else if (bulkBudget <= 0) wait = Math.min(wait, bulkMinute <= 0 ? 1000 : 100);
       }
-      if (budget > 0) this.held.push(...this.o.repo.claimDue(now, budget));
+      if (budget > 0) {
+        // Interactive rows first, with the whole budget; then bulk rows with what bulk may still use.
+        const replies = this.o.repo.claimDue(now, budget, PRIORITY.interactive);
+        this.claimed(replies);
+        const rest = Math.min(budget - replies.length, bulkBudget);
+        if (rest > 0) this.claimed(this.o.repo.claimDue(now, rest));
+      }
     }
     const rateWait = this.startHeld(now);
     if (rateWait !== null) wait = Math.min(wait, rateWait);
@@ -190,20 +222,27 @@ export class OutboxWorker {
     return wait;
   }
 
-  /** Starts the claimed rows whose windows allow; the others stay held (still 'sending', ours). */
+  /** Rows this instance now holds ('sending', ours); bulk ones count against the bulk slots until their send ends. */
+  private claimed(rows: OutboxRow[]): void {
+    for (const row of rows) if (isBulk(row)) this.bulkBusy++;
+    this.held.push(...rows);
+  }
+
+  /** Starts the claimed rows whose windows allow, interactive ones first; the others stay held (still 'sending', ours). */
   private startHeld(now: number): number | null {
     let rateWait: number | null = null;
     const keep: OutboxRow[] = [];
+    this.held.sort((a, b) => a.priority - b.priority);
     for (const row of this.held) {
-      const finished = this.busyKeys.has(row.rate_key) ? null : this.limiter.tryTake(row.rate_key, now);
+      const finished = this.busyKeys.has(row.rate_key) ? null : this.limiter.tryTake(row.rate_key, now, isBulk(row));
       if (!finished) {
         keep.push(row);
-        const w = this.limiter.waitMs(row.rate_key, now);
+        const w = this.limiter.waitMs(row.rate_key, now, isBulk(row));
         if (Number.isFinite(w)) rateWait = Math.min(rateWait ?? w, Math.max(w, 1));
         continue;
       }
-      // claimDue returned the row as updated (attempts already counted).
-      this.launch(row, finished);
+      // claimDue returned the row as updated (attempts already counted); its bulk slot is already counted.
+      this.launch(row, finished, false);
     }
     this.held = keep;
     return rateWait;
@@ -216,25 +255,30 @@ export class OutboxWorker {
     for (const row of rows) {
       if (count >= free) break;
       if (this.busyKeys.has(row.rate_key)) continue;
-      const w = this.limiter.waitMs(row.rate_key, now);
+      const bulk = isBulk(row);
+      if (bulk && this.bulkBusy >= this.bulkSlots) continue;
+      const w = this.limiter.waitMs(row.rate_key, now, bulk);
       if (w > 0) {
         rateWait = Math.min(rateWait ?? w, w);
         continue;
       }
       if (!this.o.repo.claim(row.id, now)) continue;
       count++;
-      this.launch({ ...row, attempts: row.attempts + 1 }, this.limiter.tryTake(row.rate_key, now));
+      this.launch({ ...row, attempts: row.attempts + 1 }, this.limiter.tryTake(row.rate_key, now, bulk), bulk);
     }
     return { count, rateWait };
   }
 
-  /** Sends a claimed row; its receiver is busy until the send ends, when its rate window is told. */
-  private launch(row: OutboxRow, finished: ((at: number) => void) | null | undefined): void {
+  /** Sends a claimed row; its receiver (and a bulk row's slot) is busy until the send ends, when its rate window is told. */
+  private launch(row: OutboxRow, finished: ((at: number) => void) | null | undefined, countBulk: boolean): void {
     this.busyKeys.add(row.rate_key);
+    if (countBulk) this.bulkBusy++;
+    const bulk = isBulk(row);
     this.track(
       this.sendOne(row).finally(() => {
         finished?.(this.clock.now());
         this.busyKeys.delete(row.rate_key);
+        if (bulk) this.bulkBusy--;
       }),
     );
   }
@@ -326,6 +370,7 @@ export class OutboxWorker {
     // Claimed but never started: back to the queue for whichever instance is next.
     const now = this.clock.now();
     for (const row of this.held.splice(0)) {
+      if (isBulk(row)) this.bulkBusy--;
       try {
         this.o.repo.markRetry(row.id, now, 'not sent: the instance stopped', null);
       } catch {

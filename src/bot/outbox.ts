@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import type { OutboxInput, OutboxRepo, OutboxRow, ReceiveIdType } from '../store/outbox-repo.js';
+import { PRIORITY, type OutboxInput, type OutboxRepo, type OutboxRow, type Priority, type ReceiveIdType } from '../store/outbox-repo.js';
 
 /** Namespace for message uuids: uuid = v5(intent), so the same intent always maps to the same uuid. */
 export const UUID_NAMESPACE = '6f1c1f0e-3d0a-5b7e-9a39-2b1f6e0c4d21';
@@ -54,8 +54,8 @@ export interface MessageSink {
   enqueue(m: OutgoingMessage): void;
 }
 
-/** Checks size limits and derives the uuid: the row as it will be stored. */
-export function toOutboxInput(m: OutgoingMessage, now: number): OutboxInput {
+/** Checks size limits and derives the uuid: the row as it will be stored (bulk unless told otherwise). */
+export function toOutboxInput(m: OutgoingMessage, now: number, priority: Priority = PRIORITY.bulk): OutboxInput {
   const content = JSON.stringify(m.content);
   const bytes = Buffer.byteLength(content, 'utf8');
   if (bytes > MAX_BYTES[m.msgType]) {
@@ -74,10 +74,14 @@ export function toOutboxInput(m: OutgoingMessage, now: number): OutboxInput {
     content,
     createdAt: now,
     status: isLocalReceiver(m.to.id) ? 'offline' : 'pending',
+    priority,
   };
 }
 
-/** Writes straight to the outbox (scheduled jobs, CLI). Event handlers get a per-event buffer instead. */
+/**
+ * Writes straight to the outbox (scheduled jobs, CLI): bulk sends, which leave a share of Lark's
+ * limits to replies. Event handlers get a per-event buffer instead.
+ */
 export class Outbox implements MessageSink {
   constructor(
     private readonly repo: OutboxRepo,
@@ -96,7 +100,8 @@ export class Outbox implements MessageSink {
 /**
  * An event handler's messages, held until the handler has finished and then
  * written in the same transaction that marks the event handled: an event is
- * done exactly when its replies are in the outbox.
+ * done exactly when its replies are in the outbox. They are interactive: someone
+ * is waiting for them, so they leave ahead of reminders and digests (issue 17).
  */
 export class BufferedSink implements MessageSink {
   readonly rows: OutboxInput[] = [];
@@ -110,7 +115,7 @@ export class BufferedSink implements MessageSink {
       this.localOnly && !isLocalReceiver(m.to.id)
         ? { ...m, to: { type: 'chat_id' as const, id: `${LOCAL_PREFIX}${m.to.type}:${m.to.id}` }, replyTo: undefined, rateKey: undefined }
         : m;
-    this.rows.push(toOutboxInput(msg, this.clock.now()));
+    this.rows.push(toOutboxInput(msg, this.clock.now(), PRIORITY.interactive));
   }
 }
 

@@ -29,13 +29,13 @@ class Window {
     }
   }
 
-  /** Milliseconds until one more send fits: 0 now, Infinity until a send in flight finishes. */
-  waitMs(now: number): number {
-    if (this.limit === Infinity) return 0;
+  /** Milliseconds until one more send fits under `limit` (default the window's): 0 now, Infinity until a send in flight finishes. */
+  waitMs(now: number, limit = this.limit): number {
+    if (limit === Infinity) return 0;
     this.trim(now);
     const finished = this.done.length - this.head;
-    if (this.inflight + finished < this.limit) return 0;
-    const mustExpire = this.inflight + finished - this.limit + 1;
+    if (this.inflight + finished < limit) return 0;
+    const mustExpire = this.inflight + finished - limit + 1;
     if (mustExpire > finished) return Infinity;
     return this.done[this.head + mustExpire - 1]! + this.spanMs - now;
   }
@@ -63,14 +63,31 @@ class Window {
   }
 }
 
+/**
+ * The share of the per-app limits bulk sends may not use (issue 17): whatever reminders and digests
+ * do, a reply finds room in the app's windows at once. Interactive sends may use the whole limit.
+ */
+export const INTERACTIVE_RESERVE = 0.2;
+
+/** The per-app limits left to bulk sends: at least one a window, so bulk never stops entirely. */
+export function bulkLimits(limits: RateLimits, reserve = INTERACTIVE_RESERVE): { perAppPerSecond: number; perAppPerMinute: number } {
+  const share = (n: number) => (n === Infinity ? Infinity : Math.max(1, Math.floor(n * (1 - reserve))));
+  return { perAppPerSecond: share(limits.perAppPerSecond), perAppPerMinute: share(limits.perAppPerMinute) };
+}
+
 export class RateLimiter {
   private readonly appSecond: Window;
   private readonly appMinute: Window;
   private readonly perKey = new Map<string, Window>();
+  private readonly bulk: { perAppPerSecond: number; perAppPerMinute: number };
 
-  constructor(private readonly limits: RateLimits) {
+  constructor(
+    private readonly limits: RateLimits,
+    reserve = INTERACTIVE_RESERVE,
+  ) {
     this.appSecond = new Window(limits.perAppPerSecond, 1000);
     this.appMinute = new Window(limits.perAppPerMinute, 60_000);
+    this.bulk = bulkLimits(limits, reserve);
   }
 
   private keyWindow(key: string): Window {
@@ -82,19 +99,24 @@ export class RateLimiter {
     return w;
   }
 
-  /** Milliseconds until the app may start any send (Infinity: wait for one in flight to finish). */
-  appWaitMs(now: number): number {
-    return Math.max(this.appSecond.waitMs(now), this.appMinute.waitMs(now));
+  /**
+   * Milliseconds until the app may start any send (Infinity: wait for one in flight to finish).
+   * bulk: a bulk send, which leaves the interactive reserve of each window alone.
+   */
+  appWaitMs(now: number, bulk = false): number {
+    return bulk
+      ? Math.max(this.appSecond.waitMs(now, this.bulk.perAppPerSecond), this.appMinute.waitMs(now, this.bulk.perAppPerMinute))
+      : Math.max(this.appSecond.waitMs(now), this.appMinute.waitMs(now));
   }
 
   /** Milliseconds until a send to `key` may start. */
-  waitMs(key: string, now: number): number {
-    return Math.max(this.appWaitMs(now), this.keyWindow(key).waitMs(now));
+  waitMs(key: string, now: number, bulk = false): number {
+    return Math.max(this.appWaitMs(now, bulk), this.keyWindow(key).waitMs(now));
   }
 
   /** Starts a send to `key` if every window allows it; call the returned function when it has finished. */
-  tryTake(key: string, now: number): ((finishedAt: number) => void) | null {
-    if (this.waitMs(key, now) > 0) return null;
+  tryTake(key: string, now: number, bulk = false): ((finishedAt: number) => void) | null {
+    if (this.waitMs(key, now, bulk) > 0) return null;
     const w = this.keyWindow(key);
     this.appSecond.start();
     this.appMinute.start();

@@ -5,6 +5,13 @@ import { dialectOf } from './sql.js';
 export type ReceiveIdType = 'open_id' | 'chat_id' | 'user_id' | 'union_id' | 'email';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'offline';
 
+/**
+ * Which lane a message leaves in (issue 17): replies to an event are interactive and go first, with a
+ * share of Lark's per-app limits kept for them; reminders, digests and other scheduled sends are bulk.
+ */
+export const PRIORITY = { interactive: 0, bulk: 1 } as const;
+export type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
+
 export interface OutboxInput {
   uuid: string;
   intent: string;
@@ -17,6 +24,8 @@ export interface OutboxInput {
   createdAt: number;
   /** 'offline' for messages that are never handed to Lark (local chat, console). */
   status?: 'pending' | 'offline';
+  /** Default bulk; the dispatcher's replies are interactive. */
+  priority?: Priority;
 }
 
 export interface OutboxRow {
@@ -39,6 +48,7 @@ export interface OutboxRow {
   created_at: number;
   sent_at: number | null;
   claimed_by: number | null;
+  priority: number;
 }
 
 /** On PostgreSQL, a 'sending' row claimed by no instance (written by an older version) is released after this long. */
@@ -54,22 +64,25 @@ export interface SharedSends {
 export function createOutboxRepo(db: Db) {
   const insert = db.prepare(
     `INSERT INTO outbox (uuid, intent, receive_id_type, receive_id, reply_to, rate_key, msg_type, content,
-                         status, next_attempt_at, created_at)
+                         status, next_attempt_at, created_at, priority)
      VALUES (@uuid, @intent, @receiveIdType, @receiveId, @replyTo, @rateKey, @msgType, @content,
-             @status, @createdAt, @createdAt)
+             @status, @createdAt, @createdAt, @priority)
      ON CONFLICT (uuid) DO NOTHING
      RETURNING *`,
   );
   const byUuid = db.prepare(`SELECT * FROM outbox WHERE uuid = ?`);
+  // Interactive rows first, then bulk; each oldest first. @max 0: interactive rows only (the bulk lane is full).
   const due = db.prepare(
-    `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+    `SELECT * FROM outbox WHERE status = 'pending' AND priority <= @max AND next_attempt_at <= @now
+      ORDER BY priority, next_attempt_at, id LIMIT @limit`,
   );
-  // The oldest due row of each receiver, for when one receiver's backlog fills the plain scan.
+  // The oldest due row of each receiver (and lane), for when one receiver's backlog fills the plain scan.
   const duePerReceiver = db.prepare(
     `SELECT o.* FROM outbox o
-       JOIN (SELECT MIN(id) AS id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? GROUP BY rate_key) f
+       JOIN (SELECT MIN(id) AS id FROM outbox WHERE status = 'pending' AND priority <= @max AND next_attempt_at <= @now
+              GROUP BY rate_key, priority) f
          ON f.id = o.id
-      ORDER BY o.next_attempt_at, o.id LIMIT ?`,
+      ORDER BY o.priority, o.next_attempt_at, o.id LIMIT @limit`,
   );
   // claimed_by: this instance's key on PostgreSQL (its claims are released once it is gone), NULL on SQLite.
   const claim = db.prepare(`UPDATE outbox SET status = 'sending', claimed_at = @now, attempts = attempts + 1, claimed_by = @by
@@ -93,19 +106,19 @@ export function createOutboxRepo(db: Db) {
     /** Writes the message unless one with the same uuid exists. Returns the row either way. */
     enqueue(m: OutboxInput): { row: OutboxRow; created: boolean } {
       // One statement when new (the common case); the existing row is read only on a repeat.
-      const created = insert.get({ ...m, replyTo: m.replyTo ?? null, status: m.status ?? 'pending' }) as OutboxRow | undefined;
+      const created = insert.get({ ...m, replyTo: m.replyTo ?? null, status: m.status ?? 'pending', priority: m.priority ?? PRIORITY.bulk }) as OutboxRow | undefined;
       return created ? { row: created, created: true } : { row: byUuid.get(m.uuid) as OutboxRow, created: false };
     },
     getByUuid(uuid: string): OutboxRow | undefined {
       return byUuid.get(uuid) as OutboxRow | undefined;
     },
-    /** Due rows, oldest first (cheap: walks the status/next_attempt_at index). */
-    listDue(now: number, limit: number): OutboxRow[] {
-      return due.all(now, limit) as OutboxRow[];
+    /** Due rows, interactive first, each lane oldest first (cheap: walks the status/priority/next_attempt_at index). */
+    listDue(now: number, limit: number, maxPriority: Priority = PRIORITY.bulk): OutboxRow[] {
+      return due.all({ now, limit, max: maxPriority }) as OutboxRow[];
     },
-    /** The oldest due row of each receiver, so one chat's backlog cannot starve the others. */
-    listDuePerReceiver(now: number, limit: number): OutboxRow[] {
-      return duePerReceiver.all(now, limit) as OutboxRow[];
+    /** The oldest due row of each receiver (per lane), so one chat's backlog cannot starve the others. */
+    listDuePerReceiver(now: number, limit: number, maxPriority: Priority = PRIORITY.bulk): OutboxRow[] {
+      return duePerReceiver.all({ now, limit, max: maxPriority }) as OutboxRow[];
     },
     /** Atomically moves a pending row to 'sending'; false when someone else got it first. */
     claim(id: number, now: number): boolean {
@@ -132,13 +145,14 @@ export function createOutboxRepo(db: Db) {
     /**
      * PostgreSQL: claims up to `limit` due rows for this instance in one statement. Rows another
      * instance is claiming right now are skipped (SKIP LOCKED), not waited for. Per receiver only
-     * its oldest due row is eligible, and only while none of its rows is 'sending' anywhere, so a
-     * chat gets its messages one at a time and in order whichever instances send them.
+     * its first due row is eligible (interactive before bulk, then oldest), and only while none of
+     * its rows is 'sending' anywhere, so a chat gets its messages one at a time and in order
+     * whichever instances send them. maxPriority 0: interactive rows only.
      */
-    claimDue(now: number, limit: number): OutboxRow[] {
+    claimDue(now: number, limit: number, maxPriority: Priority = PRIORITY.bulk): OutboxRow[] {
       if (!pg) throw new Error('claimDue is for the PostgreSQL store');
       if (limit <= 0) return [];
-      return pg.claimDue.all({ now, limit, me: instanceKey(db) }) as OutboxRow[];
+      return pg.claimDue.all({ now, limit, me: instanceKey(db), max: maxPriority }) as OutboxRow[];
     },
     /**
      * PostgreSQL: releases 'sending' rows whose claimer is gone (its instance lock is free), and
@@ -182,11 +196,12 @@ function postgresStatements(db: Db) {
       // return more than @limit rows (measured: LIMIT 3 claimed 4).
       `WITH picked AS MATERIALIZED (
          SELECT o.id FROM outbox o
-          WHERE o.status = 'pending' AND o.next_attempt_at <= @now
-            AND o.id = (SELECT MIN(p.id) FROM outbox p
-                         WHERE p.rate_key = o.rate_key AND p.status = 'pending' AND p.next_attempt_at <= @now)
+          WHERE o.status = 'pending' AND o.priority <= @max AND o.next_attempt_at <= @now
+            AND o.id = (SELECT p.id FROM outbox p
+                         WHERE p.rate_key = o.rate_key AND p.status = 'pending' AND p.priority <= @max AND p.next_attempt_at <= @now
+                         ORDER BY p.priority, p.id LIMIT 1)
             AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.rate_key = o.rate_key AND s.status = 'sending')
-          ORDER BY o.next_attempt_at, o.id
+          ORDER BY o.priority, o.next_attempt_at, o.id
           LIMIT @limit
           FOR UPDATE SKIP LOCKED)
        UPDATE outbox SET status = 'sending', claimed_at = @now, claimed_by = @me, attempts = outbox.attempts + 1

@@ -45,6 +45,30 @@ describe('RateLimiter', () => {
     expect(l.tryTake('late', 60_000)).not.toBeNull();
   });
 
+  it('keeps a fifth of the per-app windows for interactive sends: bulk stops at 40/s and 800/min, a reply still fits', () => {
+    const l = new RateLimiter(limits);
+    let bulk = 0;
+    for (let i = 0; i < 100; i++) if (l.tryTake(`b${i}`, 0, true)) bulk++;
+    expect(bulk).toBe(40);
+    expect(l.appWaitMs(0, true)).toBe(Infinity); // until one of them finishes
+    expect(l.appWaitMs(0)).toBe(0);
+    let replies = 0;
+    for (let i = 0; i < 100; i++) if (l.tryTake(`r${i}`, 0)) replies++;
+    expect(replies).toBe(10); // the whole limit is 50
+    const m = new RateLimiter(limits);
+    let n = 0;
+    for (let t = 0; t < 60_000; t += 1000)
+      for (let i = 0; i < 50; i++) {
+        const f = m.tryTake(`k${t}-${i}`, t, true);
+        if (f) {
+          n++;
+          f(t);
+        }
+      }
+    expect(n).toBe(800);
+    expect(m.tryTake('reply', 59_000)).not.toBeNull();
+  });
+
   it('is unlimited when every limit is Infinity, keeping no history', () => {
     const l = new RateLimiter({ perAppPerSecond: Infinity, perAppPerMinute: Infinity, perKeyPerSecond: Infinity });
     for (let i = 0; i < 10_000; i++) l.tryTake('k', 0)!(0);

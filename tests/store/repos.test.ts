@@ -65,6 +65,36 @@ describe('outbox', () => {
   });
 });
 
+describe('outbox lanes (issue 17)', () => {
+  const row = (uuid: string, key: string, priority: 0 | 1, createdAt = 100) => ({
+    uuid, intent: `i:${uuid}`, receiveIdType: 'chat_id' as const, receiveId: key, rateKey: key, msgType: 'text', content: '{"text":"x"}', createdAt, priority,
+  });
+
+  it('hands out interactive rows before older bulk rows, and interactive rows alone when asked', () => {
+    const o = createOutboxRepo(fresh());
+    o.enqueue(row('bulk1', 'ou_1', 1, 100));
+    o.enqueue(row('bulk2', 'ou_2', 1, 101));
+    o.enqueue(row('reply', 'oc_1', 0, 150));
+    o.enqueue({ ...row('plain', 'ou_3', 1, 90), priority: undefined }); // no lane given: bulk
+    expect(o.getByUuid('plain')!.priority).toBe(1);
+    expect(o.listDue(200, 10).map((r) => r.uuid)).toEqual(['reply', 'plain', 'bulk1', 'bulk2']);
+    expect(o.listDue(200, 10, 0).map((r) => r.uuid)).toEqual(['reply']);
+    expect(o.listDuePerReceiver(200, 10).map((r) => r.uuid)).toEqual(['reply', 'plain', 'bulk1', 'bulk2']);
+    expect(o.listDuePerReceiver(200, 10, 0).map((r) => r.uuid)).toEqual(['reply']);
+  });
+
+  it.skipIf(process.env.HJ_TEST_STORE !== 'postgres')('PostgreSQL: claims interactive rows first, one per receiver, bulk only when asked', () => {
+    const o = createOutboxRepo(fresh());
+    o.enqueue(row('bulk1', 'ou_1', 1, 100));
+    o.enqueue(row('mixed-bulk', 'oc_1', 1, 100));
+    o.enqueue(row('mixed-reply', 'oc_1', 0, 150));
+    o.enqueue(row('reply2', 'oc_2', 0, 160));
+    expect(o.claimDue(200, 10, 0).map((r) => r.uuid).sort()).toEqual(['mixed-reply', 'reply2']);
+    // oc_1 has a row 'sending' now: its bulk row waits for it
+    expect(o.claimDue(200, 10).map((r) => r.uuid)).toEqual(['bulk1']);
+  });
+});
+
 describe('audit log', () => {
   it('records who, when, what, before and after', () => {
     const a = createAuditRepo(fresh());
