@@ -26,6 +26,7 @@ if (!only || only === 'knowledge') {
 }
 if (!only || only === 'digest') await (await import('./digest.js')).benchDigest(stores, side);
 if (!only || only === 'reminders') await (await import('./reminders.js')).benchReminders(stores, side);
+if (!only || only === 'replies') await (await import('./replies.js')).benchReplies(stores, side);
 if (!only || only === 'import') await (await import('./import.js')).benchImport(stores, side);
 if (!only || only === 'contacts') await (await import('./contacts.js')).benchContacts(stores, side);
 
