@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { createWorkflowRepos } from '../store/workflow-repos.js';
-import { outcomeLines, readImportFile, runImport, writeTemplate } from '../workflow/import/index.js';
+import { isPreview, outcomeLines, readImportFile, runImport, writeTemplate } from '../workflow/import/index.js';
 import { withCliContext } from './context.js';
 
 /**
@@ -22,7 +22,8 @@ export function registerImportCommands(program: Command): void {
     .argument('<path>', '.xlsx 工作簿、以工作表命名的 .csv 文件所在目录，或 template')
     .argument('[file]', 'import template 时：模板保存位置')
     .option('--county <名称>', '表中没有「县」列时，这些行所属的县（例如 沁源县）')
-    .action(async (path: string, file: string | undefined, options: { county?: string }) => {
+    .option('--confirm', '文件会移出人员或改名村社区时：确认并导入（不加时只列出变化，不导入）', false)
+    .action(async (path: string, file: string | undefined, options: { county?: string; confirm?: boolean }) => {
       if (path === 'template' && file !== undefined) {
         const target = resolve(file);
         if (existsSync(target)) throw new UserError(`目标文件已存在：${target}（为防止覆盖，请换一个文件名）`);
@@ -38,12 +39,20 @@ export function registerImportCommands(program: Command): void {
       const outcome = await withCliContext(async ({ config, db, logger }) => {
         const repos = createWorkflowRepos(db);
         const actor = `cli:${safeUser()}`;
-        const o = runImport(repos, read, { actor, sourceId: `cli:${randomUUID()}`, fileName: path, now: Date.now(), county: county ?? null, tz: config.tz });
+        const base = { actor, sourceId: `cli:${randomUUID()}`, fileName: path, county: county ?? null, tz: config.tz };
+        let o = runImport(repos, read, { ...base, now: Date.now() });
+        // --confirm: the changes just listed are the ones applied.
+        if (isPreview(o) && options.confirm) o = runImport(repos, read, { ...base, now: Date.now(), confirm: o.confirm.token });
         logger.info({ ok: o.ok, file: path }, 'import finished');
         return o;
       });
       const l = outcomeLines(outcome);
       const indent = (xs: string[]) => xs.map((x) => `  ${x}\n`).join('');
+      if (isPreview(outcome)) {
+        process.stdout.write(`尚未导入：${path} 会带来下列变化，核对无误后加 --confirm 重新运行：\n${indent(l.counts)}${indent(l.warnings)}${indent(l.notes)}`);
+        process.exitCode = 2;
+        return;
+      }
       if (outcome.ok) {
         process.stdout.write(`导入完成：${path}\n${indent(l.counts)}${indent(l.warnings)}${l.unbound ? indent([l.unbound]) : ''}${indent(l.notes)}`);
         return;

@@ -33,6 +33,7 @@ interface PersonRow {
   email: string | null;
   lookup_status: 'not_found' | null;
   lookup_at: number | null;
+  removed_at: number | null;
 }
 
 /** A person not yet bound to a Lark account, with the last resolve attempt. */
@@ -56,8 +57,12 @@ const toVillage = (r: VillageRow): Village => ({
   countyId: r.county_id,
   county: r.county,
 });
-const PERSON_COLS = `id, name, open_id, role, scope_id, phone, email, lookup_status, lookup_at`;
+const PERSON_COLS = `id, name, open_id, role, scope_id, phone, email, lookup_status, lookup_at, removed_at`;
 const toPerson = (r: PersonRow): Person => ({ id: r.id, name: r.name, openId: r.open_id, phone: r.phone, email: r.email, role: r.role, scopeId: r.scope_id });
+/** The same, with when a re-import dropped them (null: in the roster). */
+const toRosterPerson = (r: PersonRow): Person & { removedAt: number | null } => ({ ...toPerson(r), removedAt: r.removed_at });
+/** In the roster: not dropped by a re-import (issue 17). Every lookup that grants anything uses it. */
+const LISTED = `removed_at IS NULL`;
 const toRegion = (r: RegionRow): Region => ({ id: r.id, kind: r.kind, name: r.name, parentId: r.parent_id });
 
 export function createRosterRepo(db: Db) {
@@ -73,21 +78,25 @@ export function createRosterRepo(db: Db) {
     villages: db.prepare(`${VILLAGE_SELECT} ORDER BY c.name, t.name, v.name`),
     regionsVersion: db.prepare(`SELECT v FROM wf_regions_version`).pluck(),
     villageById: db.prepare(`${VILLAGE_SELECT} AND v.id = ?`),
-    personByOpenId: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE open_id = ?`),
-    personByPhone: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE phone = ?`),
-    personByEmail: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE email = ?`),
+    personByOpenId: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE open_id = ? AND ${LISTED}`),
+    removedByOpenId: db.prepare(`SELECT 1 FROM wf_people WHERE open_id = ? AND removed_at IS NOT NULL`).pluck(),
+    personByPhone: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE phone = ? AND ${LISTED}`),
+    personByEmail: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE email = ? AND ${LISTED}`),
     personById: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE id = ?`),
-    people: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people ORDER BY name, id`),
-    unbound: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE open_id IS NULL ORDER BY id`),
-    unboundCount: db.prepare(`SELECT COUNT(*) AS n FROM wf_people WHERE open_id IS NULL`).pluck(),
-    peopleRaw: db.prepare(`SELECT id, name, open_id, role, scope_id, phone, email FROM wf_people`).raw(true),
+    people: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE ${LISTED} ORDER BY name, id`),
+    everyone: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people`),
+    unbound: db.prepare(`SELECT ${PERSON_COLS} FROM wf_people WHERE open_id IS NULL AND ${LISTED} ORDER BY id`),
+    unboundCount: db.prepare(`SELECT COUNT(*) AS n FROM wf_people WHERE open_id IS NULL AND ${LISTED}`).pluck(),
+    peopleRaw: db.prepare(`SELECT id, name, open_id, role, scope_id, phone, email FROM wf_people WHERE ${LISTED}`).raw(true),
+    remove: db.prepare(`UPDATE wf_people SET removed_at = @at WHERE id = @id AND removed_at IS NULL`),
+    renameVillage: db.prepare(`UPDATE wf_regions SET name = @name WHERE id = @id AND kind = 'village'`),
     insertPerson: db.prepare(
       `INSERT INTO wf_people (name, open_id, role, scope_id, phone, email) VALUES (@name, @open_id, @role, @scope_id, @phone, @email)`,
     ),
     // An import never clears a bound open_id: the roster may not carry it (people by phone), Lark gave it.
     updatePerson: db.prepare(
       `UPDATE wf_people SET name = @name, role = @role, scope_id = @scope_id, phone = @phone, email = @email,
-              open_id = COALESCE(@open_id, open_id) WHERE id = @id`,
+              open_id = COALESCE(@open_id, open_id), removed_at = NULL WHERE id = @id`,
     ),
     bind: db.prepare(`UPDATE wf_people SET open_id = @open_id, lookup_status = NULL, lookup_at = @at WHERE id = @id AND open_id IS NULL`),
     // A changed phone or email is a new question for Lark: tried on the next tick, not a day later.
@@ -139,6 +148,10 @@ export function createRosterRepo(db: Db) {
     updateVillage(id: number, type: VillageType, electionDay: string | null): void {
       s.updateVillage.run({ id, village_type: type, election_day: electionDay });
     },
+    /** A confirmed rename: the same region row, so its stages, talks, risks and audit stay with it. */
+    renameVillage(id: number, name: string): void {
+      s.renameVillage.run({ id, name });
+    },
     counties(): Region[] {
       return (s.counties.all() as RegionRow[]).map(toRegion);
     },
@@ -183,9 +196,23 @@ export function createRosterRepo(db: Db) {
     markLookupFailed(personId: number, at: number): void {
       s.lookupFailed.run({ id: personId, at });
     },
-    person(id: number): Person | undefined {
+    /** By id, whether in the roster or dropped (removedAt). */
+    person(id: number): (Person & { removedAt: number | null }) | undefined {
       const r = s.personById.get(id) as PersonRow | undefined;
-      return r && toPerson(r);
+      return r && toRosterPerson(r);
+    },
+    /** Whether this open_id belonged to someone a re-import dropped (and no one listed holds it). */
+    wasRemoved(openId: string): boolean {
+      return s.removedByOpenId.get(openId) !== undefined;
+    },
+    /** Everyone ever imported, dropped people included (an import matches rows against them, to restore them). */
+    everyone(): (Person & { removedAt: number | null })[] {
+      return (s.everyone.all() as PersonRow[]).map(toRosterPerson);
+    },
+    /** Drops a person from the roster: marked, and their villages taken from them. */
+    removePerson(id: number, at: number): void {
+      s.remove.run({ id, at });
+      s.clearAssignments.run(id);
     },
     people(): Person[] {
       return (s.people.all() as PersonRow[]).map(toPerson);

@@ -4,6 +4,7 @@ import type { AuditRepo } from '../store/audit-repo.js';
 import type { RosterRepo } from '../store/roster-repo.js';
 import { maskEmail, maskPhone, normalizeEmail, normalizePhone } from './contacts.js';
 import { bindPerson } from './contacts-resolve.js';
+import { REMOVED_FROM_ROSTER } from './permissions.js';
 import type { Person } from './types.js';
 
 /**
@@ -83,6 +84,8 @@ export function createSenderBinder(deps: SenderDeps) {
       message: `您的飞书账号还没有与换届工作人员名单匹配上，暂时不能使用此功能。如果您在名单中，请联系${whomToAsk(null)}，核对花名册里您的手机号或邮箱是否与飞书登录手机号/邮箱一致。`,
     };
     if (deps.rosterSize() === 0) return { bound: false, message: null };
+    // Dropped by a re-import (issue 17): told so, not asked to join.
+    if (deps.roster.wasRemoved(openId)) return { bound: false, message: REMOVED_FROM_ROSTER };
     // Nobody waits to be bound: no Lark call needed to know this sender is not in the roster.
     if (deps.roster.unboundCount() === 0) return notInRoster('');
     let contact: { mobile: string | null; email: string | null };

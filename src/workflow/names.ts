@@ -20,10 +20,40 @@ export type MatchResult<T> =
 
 const SUFFIXES = ['居委会', '村委会', '街道办', '社区', '街道', '村', '镇', '乡', '县', '区', '市'];
 
-/** Canonical form for comparison: NFKC, lower case, no spaces or punctuation. */
+/**
+ * Invisible format characters (Unicode Cf): zero-width space and joiners
+ * U+200B–U+200D, marks U+200E/U+200F, bidi controls U+202A–U+202E and
+ * U+2066–U+2069, word joiner U+2060, BOM U+FEFF, soft hyphen U+00AD. A name
+ * copied from a web page or a chat carries them and prints like the name without.
+ */
+const INVISIBLE = /\p{Cf}/gu;
+
+/**
+ * The one form of a name everywhere (import cells, chat commands): NFKC
+ * (full-width letters and digits to half-width), invisible format characters
+ * removed, outer blanks trimmed. The knowledge code has its own text
+ * normalisation (src/knowledge); this is for names of places and people.
+ */
+export function cleanName(s: string): string {
+  return s.normalize('NFKC').replace(INVISIBLE, '').trim();
+}
+
+/** The invisible characters in `s`, each once, as U+XXXX (for messages); empty when none. */
+export function invisibleChars(s: string): string[] {
+  return [...new Set(s.match(INVISIBLE) ?? [])].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
+/** A Chinese name for an invisible character found by invisibleChars (e.g. 零宽空格 U+200B). */
+export function invisibleLabel(code: string): string {
+  const cp = parseInt(code.slice(2), 16);
+  const name =
+    cp === 0x200b ? '零宽空格' : cp === 0x00ad ? '软连字符' : cp === 0xfeff ? '零宽不换行空格' : cp === 0x2060 ? '零宽连接符' : cp === 0x200c || cp === 0x200d ? '零宽连接符' : (cp >= 0x200e && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ? '文字方向控制符' : '格式控制符';
+  return `${name} ${code}`;
+}
+
+/** Canonical form for comparison: cleanName, lower case, no spaces or punctuation. */
 export function canonicalName(s: string): string {
-  return s
-    .normalize('NFKC')
+  return cleanName(s)
     .toLowerCase()
     .replace(/[\s\p{P}\p{S}]+/gu, '');
 }

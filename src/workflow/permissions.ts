@@ -20,6 +20,8 @@ export interface Principal {
   scopeId: number | null;
   scopeKind: 'county' | 'township' | null;
   villageIds: ReadonlySet<number>;
+  /** Dropped from the roster by a re-import (issue 17): no rights, and told so. Absent = false. */
+  removed?: boolean;
 }
 
 export function loadPrincipal(roster: RosterRepo, actor: Actor): Principal {
@@ -34,6 +36,7 @@ export function loadPrincipal(roster: RosterRepo, actor: Actor): Principal {
     scopeId: scope?.id ?? null,
     scopeKind: scope?.kind === 'county' || scope?.kind === 'township' ? scope.kind : null,
     villageIds: new Set(person ? roster.assignedVillageIds(person.id) : []),
+    removed: !person && roster.wasRemoved(actor.openId),
   };
 }
 
@@ -75,3 +78,11 @@ export function deny(audit: AuditRepo, p: Principal | { openId: string }, comman
 }
 
 export const NOT_IN_ROSTER = '您不在本次换届工作的人员名单中，不能使用此功能。如需开通，请联系换届办把您加入花名册。';
+
+/** For someone a re-import dropped: their old buttons and forms answer this. */
+export const REMOVED_FROM_ROSTER = '您已不在花名册中（换届办最新导入的人员名单没有您），不能再登记或操作。如有误，请联系换届办把您重新加入花名册。';
+
+/** The refusal for someone not known: dropped from the roster, or never in it. */
+export function notInRosterMessage(p: Pick<Principal, 'removed'>): string {
+  return p.removed ? REMOVED_FROM_ROSTER : NOT_IN_ROSTER;
+}

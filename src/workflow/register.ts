@@ -2,7 +2,7 @@ import type { EventHandler } from '../bot/dispatcher.js';
 import { rosterResolver } from '../handlers/actor.js';
 import { checkinSubmitHandler, CHECKIN_ACTION } from '../handlers/workflow/checkin-form.js';
 import { workflowCommandWords } from '../handlers/workflow/command-words.js';
-import { fileImportHandler } from '../handlers/workflow/file-import.js';
+import { fileImportHandler, IMPORT_CONFIRM_ACTION, importConfirmHandler } from '../handlers/workflow/file-import.js';
 import { menuHandler } from '../handlers/workflow/menu.js';
 import { myCommand } from '../handlers/workflow/my-command.js';
 import { progressCommand } from '../handlers/workflow/progress-command.js';
@@ -48,6 +48,7 @@ export function registerWorkflow(rt: Runtime, opts: { qaAvailable?: () => boolea
   rt.dispatcher.on('application.bot.menu_v6', menuHandler(deps, { resolveActor, commands: rt.commands, qaAvailable: opts.qaAvailable ?? (() => false) }));
   // The message handler calls rt.fileHandler for file messages.
   rt.fileHandler = fileImportHandler(deps, { client: () => rt.larkClient, resolveActor });
+  rt.cardActions.set(IMPORT_CONFIRM_ACTION, importConfirmHandler(deps, { client: () => rt.larkClient }));
 
   depsOf.set(rt, deps);
   return deps;

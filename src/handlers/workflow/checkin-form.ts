@@ -4,7 +4,7 @@ import { AppError, asAppError } from '../../errors.js';
 import { recordStage } from '../../workflow/checkin.js';
 import type { WorkflowContext } from '../../workflow/context.js';
 import { readDate, todayIn } from '../../workflow/dates.js';
-import { canWriteVillage, deny, isKnown, loadPrincipal, NOT_IN_ROSTER, type Principal } from '../../workflow/permissions.js';
+import { canWriteVillage, deny, isKnown, loadPrincipal, notInRosterMessage, type Principal } from '../../workflow/permissions.js';
 import { villagesOf } from '../../workflow/progress.js';
 import { stageByKey, stagesFor } from '../../workflow/stage-templates.js';
 import { STAGE_STATUSES } from '../../workflow/types.js';
@@ -105,7 +105,7 @@ export function checkinSubmitHandler(deps: WorkflowDeps): CardActionHandler {
     const eventId = input.env.eventId;
     try {
       const p = loadPrincipal(deps.repos.roster, input.actor);
-      if (!isKnown(p)) deny(deps.repos.audit, p, '提交进度', null, NOT_IN_ROSTER, ctx.clock.now());
+      if (!isKnown(p)) deny(deps.repos.audit, p, '提交进度', null, notInRosterMessage(p), ctx.clock.now());
       const fv = Object.fromEntries(Object.entries(input.formValue).map(([k, v]) => [k, typeof v === 'string' ? v.trim() || undefined : v]));
       const parsed = formSchema.safeParse(fv);
       if (!parsed.success) return { toast: { type: 'error', content: parsed.error.issues[0]!.message } };

@@ -1,14 +1,16 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Readable } from 'node:stream';
-import { card, escapeMd, hr, md, type Card } from '../../bot/cards.js';
+import { z } from 'zod';
+import { button, buttonRow, card, escapeMd, hr, md, type Card } from '../../bot/cards.js';
 import type { EventHandler } from '../../bot/dispatcher.js';
 import { AppError, asAppError, UserError } from '../../errors.js';
-import { outcomeLines, readImportBytes, runImport, type ImportOutcome } from '../../workflow/import/index.js';
+import { isPreview, outcomeLines, readImportBytes, runImport, type ImportOutcome } from '../../workflow/import/index.js';
 import { MAX_FILE_BYTES } from '../../workflow/import/read.js';
 import { deny, loadPrincipal } from '../../workflow/permissions.js';
 import type { ActorResolver } from '../actor.js';
+import type { CardActionHandler } from '../card-action.js';
 import { readMessageEvent } from '../message-content.js';
-import { replyToMessage } from '../reply.js';
+import { replyToMessage, sendTo } from '../reply.js';
 import type { WorkflowDeps } from './services.js';
 
 /**
@@ -40,6 +42,7 @@ export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark
         reply.card(outcomeCard(JSON.parse(done.result) as ImportOutcome));
         return;
       }
+      const source: ImportSource = { messageId: msg.messageId, chatId: msg.chatId, fileKey, fileName };
       try {
         if (!fileKey || !fileName) throw new UserError('无法读取该文件消息。');
         if (!/\.(xlsx|xls|csv)$/i.test(fileName)) throw new UserError(`只能导入 .xlsx、.xls 工作簿或以工作表命名的 .csv 文件（收到「${fileName}」）。发送「帮助」查看说明。`);
@@ -48,11 +51,7 @@ export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark
         if (Number.isFinite(stated) && stated > MAX_FILE_BYTES) throw tooLarge(stated);
         const client = opts.client();
         if (!client) throw new UserError('文件导入需要在线的机器人（已配置飞书应用）。离线时请在服务器上使用命令：npm run cli -- import 文件.xlsx');
-        const bytes = await download(client, msg.messageId, fileKey);
-        const read = await readImportBytes(fileName, bytes);
-        // No --county in chat: a workbook without a 县 column names its county in its title line.
-        const outcome = runImport(deps.repos, read, { actor: p.openId, sourceId: msg.messageId, fileName, now: ctx.clock.now(), tz: deps.tz });
-        reply.card(outcomeCard(outcome));
+        reply.card(outcomeCard(await importFrom(deps, client, source, p.openId, ctx.clock.now()), source));
       } catch (e) {
         // A file refused before validation is still on the record (全程记实): who sent what, and why it was not imported.
         if (e instanceof UserError) {
@@ -64,6 +63,74 @@ export function fileImportHandler(deps: WorkflowDeps, opts: { client: () => lark
       const err = asAppError(e);
       if (!(e instanceof AppError) || err.code === 'internal') ctx.logger.error({ err: e }, 'file import failed');
       reply.text(err.userMessage);
+    }
+  };
+}
+
+/** The file message an import came from: what a confirmation downloads again. */
+interface ImportSource {
+  messageId: string;
+  chatId: string;
+  fileKey: string;
+  fileName: string;
+}
+
+/** Downloads, reads and imports the file of a message (a preview when it drops people or renames villages and `confirm` is not its token). */
+async function importFrom(deps: WorkflowDeps, client: lark.Client, src: ImportSource, actor: string, now: number, confirm?: string): Promise<ImportOutcome> {
+  const bytes = await download(client, src.messageId, src.fileKey);
+  const read = await readImportBytes(src.fileName, bytes);
+  // No --county in chat: a workbook without a 县 column names its county in its title line.
+  return runImport(deps.repos, read, { actor, sourceId: src.messageId, fileName: src.fileName, now, tz: deps.tz, confirm });
+}
+
+/** The card button that confirms a preview (import_confirm). */
+export const IMPORT_CONFIRM_ACTION = 'import_confirm';
+
+const confirmSchema = z.object({
+  m: z.string().min(1).max(200),
+  c: z.string().min(1).max(200),
+  k: z.string().min(1).max(500),
+  n: z.string().min(1).max(200),
+  t: z.string().regex(/^[0-9a-f]{16}$/),
+});
+
+/**
+ * 确认导入 on a preview card (admins only): downloads the same file message
+ * again and imports it with the confirmed token; the result goes to the chat
+ * the file was sent in. Pressed twice, or after the import was applied, it
+ * answers with the recorded outcome (keyed by the message id).
+ */
+export function importConfirmHandler(deps: WorkflowDeps, opts: { client: () => lark.Client | undefined }): CardActionHandler {
+  return async (input) => {
+    const now = input.ctx.clock.now();
+    const parsed = confirmSchema.safeParse(input.value);
+    if (!parsed.success) return { toast: { type: 'error', content: '无法识别的确认操作，请重新发送文件。' } };
+    const v = parsed.data;
+    const src: ImportSource = { messageId: v.m, chatId: v.c, fileKey: v.k, fileName: v.n };
+    const p = loadPrincipal(deps.repos.roster, input.actor);
+    if (!p.isAdmin) {
+      const message = '只有换届办管理员可以确认导入。';
+      deps.repos.audit.record({ at: now, actor: p.openId, action: 'denied:import_confirm', target: `file:${src.fileName}`, detail: message });
+      return { toast: { type: 'error', content: message } };
+    }
+    const reply = sendTo(input.ctx.outbox, { type: 'chat_id', id: src.chatId }, `import-confirm:${input.env.eventId}`);
+    try {
+      const done = deps.repos.imports.bySource(src.messageId);
+      if (done) {
+        reply.card(outcomeCard(JSON.parse(done.result) as ImportOutcome));
+        return { toast: { type: 'info', content: '该文件已导入。' } };
+      }
+      const client = opts.client();
+      if (!client) throw new UserError('确认导入需要在线的机器人（已配置飞书应用）。离线时请在服务器上使用命令：npm run cli -- import 文件.xlsx --confirm');
+      const outcome = await importFrom(deps, client, src, p.openId, now, v.t);
+      reply.card(outcomeCard(outcome, src));
+      if (isPreview(outcome)) return { toast: { type: 'warning', content: '数据已有变化，请查看新的确认清单后再确认。' } };
+      return { toast: { type: outcome.ok ? 'success' : 'error', content: outcome.ok ? '已导入。' : '导入未通过，请查看问题清单。' } };
+    } catch (e) {
+      const err = asAppError(e);
+      if (!(e instanceof AppError) || err.code === 'internal') input.ctx.logger.error({ err: e }, 'import confirm failed');
+      reply.text(err.userMessage);
+      return { toast: { type: 'error', content: err.userMessage } };
     }
   };
 }
@@ -115,9 +182,28 @@ async function download(client: lark.Client, messageId: string, fileKey: string)
 }
 
 /** The same lines as the CLI prints (grouped problems, at most 30 and a count; warnings; the unbound count; notes). */
-export function outcomeCard(o: ImportOutcome): Card {
+export function outcomeCard(o: ImportOutcome, src?: ImportSource): Card {
   const l = outcomeLines(o);
   const notes = l.notes.length ? [hr(), md(l.notes.map(escapeMd).join('\n'))] : [];
+  if (isPreview(o)) {
+    const c = o.confirm.changes;
+    const confirm = src
+      ? [buttonRow([button('确认导入', { action: IMPORT_CONFIRM_ACTION, m: src.messageId, c: src.chatId, k: src.fileKey, n: src.fileName, t: o.confirm.token }, 'danger')])]
+      : [md('请在服务器上加 --confirm 重新运行导入命令。')];
+    return card({
+      title: `导入前请确认：移出 ${c.removedPeople.length} 人，改名 ${c.renames.length} 个村社区`,
+      subtitle: o.fileName,
+      template: 'orange',
+      elements: [
+        md('**尚未导入任何数据。** 本文件会带来下列变化，核对无误后点「确认导入」；如有不对，请修改文件后重新发送（不确认则不导入）：'),
+        md(l.counts.map(escapeMd).join('\n')),
+        ...(l.warnings.length ? [hr(), md(l.warnings.map(escapeMd).join('\n'))] : []),
+        ...notes,
+        hr(),
+        ...confirm,
+      ],
+    });
+  }
   if (o.ok) {
     const after = [...l.warnings, ...(l.unbound ? [l.unbound] : [])];
     return card({

@@ -1,6 +1,6 @@
 import type { EventHandler } from '../../bot/dispatcher.js';
 import { asAppError, AppError } from '../../errors.js';
-import { isKnown, loadPrincipal, NOT_IN_ROSTER } from '../../workflow/permissions.js';
+import { isKnown, loadPrincipal, notInRosterMessage } from '../../workflow/permissions.js';
 import type { ActorResolver } from '../actor.js';
 import { isWellFormedId } from '../ids.js';
 import type { CommandRouter } from '../command-router.js';
@@ -52,8 +52,8 @@ export function menuHandler(deps: WorkflowDeps, opts: { resolveActor: ActorResol
           const wctx = contextFor(deps, ctx.clock);
           const p = loadPrincipal(deps.repos.roster, actor);
           if (!isKnown(p)) {
-            deps.repos.audit.record({ at: ctx.clock.now(), actor: openId, action: `denied:menu:${key}`, target: null, detail: NOT_IN_ROSTER });
-            reply.text(NOT_IN_ROSTER);
+            deps.repos.audit.record({ at: ctx.clock.now(), actor: openId, action: `denied:menu:${key}`, target: null, detail: notInRosterMessage(p) });
+            reply.text(notInRosterMessage(p));
             return;
           }
           reply.card(key === 'my' ? buildMyCard(wctx, p) : buildCheckinForm(wctx, p));

@@ -4,7 +4,7 @@ import { inTransaction, type Db } from '../../store/db.js';
 import type { ScheduleRepo } from '../../store/schedule-repo.js';
 import { today } from '../../workflow/context.js';
 import { addDays, formatDateCn } from '../../workflow/dates.js';
-import { canWriteVillage, isKnown, loadPrincipal, NOT_IN_ROSTER, type Principal } from '../../workflow/permissions.js';
+import { canWriteVillage, isKnown, loadPrincipal, notInRosterMessage, type Principal } from '../../workflow/permissions.js';
 import { canWriteTalk } from '../../workflow/talks.js';
 import type { WorkflowContext } from '../../workflow/context.js';
 import type { AuditRepo } from '../../store/audit-repo.js';
@@ -47,7 +47,7 @@ export function reminderDoneHandler(deps: WorkflowDeps): CardActionHandler {
     const m = ITEM_KEY.exec(String(input.value.item ?? ''));
     if (!m) return { toast: { type: 'error', content: '无法识别的提醒事项。' } };
     const p = loadPrincipal(deps.repos.roster, input.actor);
-    if (!isKnown(p)) return refuse(deps.repos.audit, p.openId, 'reminder_done', m[0], NOT_IN_ROSTER, ctx.clock.now());
+    if (!isKnown(p)) return refuse(deps.repos.audit, p.openId, 'reminder_done', m[0], notInRosterMessage(p), ctx.clock.now());
     const may = mayActOn(ctx, p, m[0]);
     if (may === 'gone') return GONE;
     if (may === 'no') return refuse(deps.repos.audit, p.openId, 'reminder_done', m[0], NOT_YOURS, ctx.clock.now());
@@ -73,7 +73,7 @@ export function reminderSnoozeHandler(deps: WorkflowDeps, db: Db, schedule: Sche
       if (!parsed.success) return { toast: { type: 'error', content: '无法识别的延后操作。' } };
       const p = loadPrincipal(deps.repos.roster, input.actor);
       const now = ctx.clock.now();
-      if (!isKnown(p)) return refuse(deps.repos.audit, p.openId, 'reminder_snooze', parsed.data.item, NOT_IN_ROSTER, now);
+      if (!isKnown(p)) return refuse(deps.repos.audit, p.openId, 'reminder_snooze', parsed.data.item, notInRosterMessage(p), now);
       const may = mayActOn(ctx, p, parsed.data.item);
       if (may === 'gone') return GONE;
       if (may === 'no') return refuse(deps.repos.audit, p.openId, 'reminder_snooze', parsed.data.item, NOT_YOURS, now);

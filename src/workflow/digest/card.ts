@@ -42,7 +42,7 @@ function listed<T>(items: readonly T[], limit: number, line: (x: T) => string, u
 
 function names(people: readonly (PersonRef | string)[], max = 3): string {
   const ns = people.map((p) => (typeof p === 'string' ? p : p.name));
-  if (!ns.length) return '未分配责任人';
+  if (!ns.length) return '无人负责';
   return ns.slice(0, max).map(e).join('、') + (ns.length > max ? ` 等${ns.length}人` : '');
 }
 

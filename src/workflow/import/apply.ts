@@ -1,5 +1,7 @@
 import { inTransaction } from '../../store/db.js';
+import { cancelPendingTo } from '../../store/outbox-cancel.js';
 import type { WorkflowRepos } from '../../store/workflow-repos.js';
+import type { RosterChanges } from './roster-changes.js';
 import type { ImportPlan, VillageKey } from './validate.js';
 
 /**
@@ -7,8 +9,10 @@ import type { ImportPlan, VillageKey } from './validate.js';
  * their villages, deadline overrides, talks. Re-importing updates in place
  * (people as validation matched them: by open_id, else phone, else email;
  * villages by county/township/name; talks by category,
- * subject and place); nothing is deleted. Each created or changed row gets an
- * audit entry with before and after.
+ * subject and place). Nothing is deleted: the confirmed roster changes
+ * (roster-changes.ts) rename villages in place and mark dropped people
+ * removed, their villages taken from them and their queued messages
+ * cancelled. Each created or changed row gets an audit entry with before and after.
  */
 export interface ImportCounts {
   regions: { created: number };
@@ -16,6 +20,8 @@ export interface ImportCounts {
   people: { created: number; updated: number; unchanged: number };
   overrides: { created: number; updated: number; unchanged: number };
   talks: { created: number; updated: number; unchanged: number };
+  /** Confirmed roster changes (absent in records written before issue 17). */
+  roster?: { removed: number; renamed: number; cancelledMessages: number };
 }
 
 const counter = () => ({ created: 0, updated: 0, unchanged: 0 });
@@ -26,9 +32,17 @@ const counter = () => ({ created: 0, updated: 0, unchanged: 0 });
  * crash can never leave an applied import that a re-run would apply again and
  * answer with counts of nothing changed.
  */
-export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: string, at: number, fileName: string, record?: (counts: ImportCounts) => void): ImportCounts {
+export function applyImport(
+  repos: WorkflowRepos,
+  plan: ImportPlan,
+  actor: string,
+  at: number,
+  fileName: string,
+  record?: (counts: ImportCounts) => void,
+  changes?: RosterChanges,
+): ImportCounts {
   const { roster, plan: planRepo, talks, audit } = repos;
-  const counts: ImportCounts = { regions: { created: 0 }, villages: counter(), people: counter(), overrides: counter(), talks: counter() };
+  const counts: ImportCounts = { regions: { created: 0 }, villages: counter(), people: counter(), overrides: counter(), talks: counter(), roster: { removed: 0, renamed: 0, cancelledMessages: 0 } };
   const log = (action: string, target: string, before: unknown, after: unknown) =>
     audit.record({ at, actor, action, target, before, after, detail: `import ${fileName}` });
 
@@ -67,6 +81,13 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
       }
       return id;
     };
+
+    // Renames first: the renamed row is then found under its new name, and updated like any other.
+    for (const r of changes?.renames ?? []) {
+      roster.renameVillage(r.villageId, r.to);
+      counts.roster!.renamed++;
+      log('import.rename', `village:${r.villageId}`, { name: r.from }, { name: r.to });
+    }
 
     for (const v of plan.villages) {
       const tid = township(v.county, v.township);
@@ -110,14 +131,26 @@ export function applyImport(repos: WorkflowRepos, plan: ImportPlan, actor: strin
       const curVids = roster.assignedVillageIds(cur.id);
       const before = { name: cur.name, openId: cur.openId, phone: cur.phone, email: cur.email, role: cur.role, scopeId: cur.scopeId, villageIds: curVids };
       const after = { ...next, villageIds: vids };
-      if (JSON.stringify(before) === JSON.stringify(after)) {
+      // Someone a past import dropped is back in the roster: updatePerson restores them.
+      if (cur.removedAt === null && JSON.stringify(before) === JSON.stringify(after)) {
         counts.people.unchanged++;
         continue;
       }
       roster.updatePerson({ id: cur.id, ...next });
       if (JSON.stringify(curVids) !== JSON.stringify(vids)) roster.setAssignments(cur.id, vids);
       counts.people.updated++;
-      log('import.person', `person:${cur.id}`, before, after);
+      log('import.person', `person:${cur.id}`, cur.removedAt === null ? before : { ...before, removedAt: cur.removedAt }, after);
+    }
+
+    for (const p of changes?.removedPeople ?? []) {
+      const cur = roster.person(p.id);
+      if (!cur || cur.removedAt !== null) continue;
+      const before = { name: cur.name, openId: cur.openId, role: cur.role, scopeId: cur.scopeId, villageIds: roster.assignedVillageIds(cur.id) };
+      roster.removePerson(cur.id, at);
+      const cancelled = cur.openId ? cancelPendingTo(repos.db, cur.openId, at, `收件人已被导入「${fileName}」移出花名册，未发送`) : 0;
+      counts.roster!.removed++;
+      counts.roster!.cancelledMessages += cancelled;
+      log('import.remove_person', `person:${cur.id}`, before, { removed: true, cancelledMessages: cancelled });
     }
 
     for (const o of plan.overrides) {

@@ -50,6 +50,7 @@ export const SHEETS: readonly SheetSpec[] = [
       { name: '村社区', required: true, aliases: VILLAGE, example: '（示例）城西村' },
       { name: '类型', required: false, aliases: ['村/社区类型', '类别'], example: '村', note: '村/社区；不填时名称以“社区”结尾的为社区' },
       { name: '选举日', required: true, aliases: ['选举日期', '选举时间', '计划选举日期', '计划选举时间', '村委会选举日', '选举日(YYYY-MM-DD)'], example: '2026-11-28', note: 'YYYY-MM-DD' },
+      { name: '原名称', required: false, aliases: ['原名', '原村名', '曾用名', '原村(社区)名称', '更名前名称'], example: '', note: '改名时填写原来的名称（同一乡镇），导入前会请您确认' },
     ],
   },
   {

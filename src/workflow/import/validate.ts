@@ -3,7 +3,7 @@ import type { RosterRepo } from '../../store/roster-repo.js';
 import type { TalksRepo } from '../../store/talks-repo.js';
 import { normalizeEmail, normalizePhone } from '../contacts.js';
 import { addDays } from '../dates.js';
-import { canonicalName, exactNameIndex, matchName, suggestionText } from '../names.js';
+import { canonicalName, cleanName, exactNameIndex, invisibleChars, invisibleLabel, matchName, suggestionText } from '../names.js';
 import { matchStage } from '../lookup.js';
 import { findTalkCategory } from '../talks.js';
 import type { IsoDate, Role, VillageType } from '../types.js';
@@ -47,7 +47,8 @@ export interface PlannedPerson {
 }
 
 export interface ImportPlan {
-  villages: (VillageKey & { type: VillageType; electionDay: IsoDate; row: number })[];
+  /** formerName: the 原名称 cell (a rename to confirm, src/workflow/import/roster-changes.ts), or null. */
+  villages: (VillageKey & { type: VillageType; electionDay: IsoDate; row: number; formerName: string | null })[];
   people: PlannedPerson[];
   overrides: { village: VillageKey; stageKey: string; deadline: IsoDate; row: number }[];
   talks: { category: string; subject: string; region: { kind: 'village'; village: VillageKey } | { kind: 'township'; county: string; township: string }; interviewers: InterviewerRef[]; due: IsoDate; row: number }[];
@@ -146,6 +147,7 @@ const villageRow = z
     村社区: text('村社区', 30),
     类型: z.string(),
     选举日: date('选举日'),
+    原名称: optionalText('原名称', 30),
   })
   .transform((v, ctx) => {
     const t = parseVillageType(v.类型, v.村社区);
@@ -183,9 +185,15 @@ function issueAt(sheet: SheetData, r: SheetRow | null, column: string | null, re
 function cellsOf(sheet: SheetData, r: SheetRow): Record<string, string> {
   const spec = SHEETS.find((s) => s.name === sheet.name);
   const out: Record<string, string> = {};
-  for (const c of spec?.columns ?? []) out[c.name] = r.cells[c.name] ?? '';
+  for (const c of spec?.columns ?? []) {
+    const raw = r.cells[c.name] ?? '';
+    out[c.name] = NAME_COLUMNS.has(c.name) ? cleanName(raw) : raw;
+  }
   return out;
 }
+
+/** Columns holding names of places and people: read in their one form (cleanName), as commands are. */
+const NAME_COLUMNS = new Set(['姓名', '县', '乡镇', '村社区', '负责村社区', '谈话对象', '谈话人', '原名称']);
 
 function parseRows<T>(sheet: SheetData, schema: z.ZodType<T>, issues: ImportIssue[], fill?: (cells: Record<string, string>) => void): { ok: { r: SheetRow; v: T }[]; failed: { r: SheetRow; cells: Record<string, string> }[] } {
   const ok: { r: SheetRow; v: T }[] = [];
@@ -278,16 +286,23 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
   const seenVillage = new Map<string, SheetRow>();
   const today = opts.today;
   const yearAhead = today ? addDays(today, 366) : undefined;
+  // Each village already imported by the one form of its name: a name differing only by invisible characters is the same name.
+  const dbByClean = new Map(db.roster.villages().map((v) => [vkey({ county: v.county, township: v.township, name: cleanName(v.name) }), v.name]));
   for (const { r, v } of villagesIn.ok) {
     const key = { county: v.县, township: v.乡镇, name: v.村社区 };
     const prev = seenVillage.get(vkey(key));
+    const lookAlike = lookAlikeVillage(r.cells['村社区'] ?? '', key, prev, dbByClean.get(vkey(key)));
+    if (lookAlike) {
+      issues.push(issueAt(villageSheet!, r, '村社区', lookAlike));
+      continue;
+    }
     if (prev) {
       issues.push(issueAt(villageSheet!, r, '村社区', `与第${prev.row}行重复（${v.乡镇}${v.村社区}）：每个村(社区)只写一行`));
       continue;
     }
     seenVillage.set(vkey(key), r);
     villages.set(vkey(key), { ...key, type: v.类型 });
-    plan.villages.push({ ...key, type: v.类型, electionDay: v.选举日, row: r.row });
+    plan.villages.push({ ...key, type: v.类型, electionDay: v.选举日, row: r.row, formerName: v.原名称 || null });
     if (today && v.选举日 < today) warnings.push(issueAt(villageSheet!, r, '选举日', `选举日早于今天（${today}）：如是笔误请改正后重新导入`));
     else if (yearAhead && v.选举日 >= yearAhead) warnings.push(issueAt(villageSheet!, r, '选举日', `选举日在一年以后：请确认年份是否写错`));
   }
@@ -337,7 +352,8 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
   };
 
   // People: who each row is, then their places.
-  const existingPeople = db.roster.peopleUnordered();
+  // Dropped people too: a row naming one again restores them (same person, same open_id).
+  const existingPeople = db.roster.everyone();
   const identity = matchPeople(
     peopleIn.ok.map(({ r, v }) => ({ r, name: v.姓名, openId: v.飞书open_id, phone: v.手机号, email: v.邮箱 })),
     existingPeople,
@@ -491,4 +507,22 @@ export function validateImport(sheets: readonly SheetData[], db: { roster: Roste
     plan.talks.push({ category: cat.name, subject: v.谈话对象, region, interviewers: [...unique.values()], due: v.截止日期, row: r.row });
   }
   return { plan, issues, warnings };
+}
+
+/**
+ * Why a 村社区 row is refused as a look-alike (issue 17), or null: its cell holds invisible
+ * characters (zero-width space, soft hyphen, bidi controls…) and without them it is the name of
+ * another row or of a village already imported; or a village already imported carries such
+ * characters and prints like this one. Imported side by side they would be three villages that
+ * print the same, and a cadre typing the name would reach one of them at random.
+ */
+function lookAlikeVillage(raw: string, key: VillageKey, prev: SheetRow | undefined, existing: string | undefined): string | null {
+  const hidden = invisibleChars(raw);
+  const what = hidden.length ? `含有看不见的字符（${hidden.map(invisibleLabel).join('、')}）` : '';
+  if (hidden.length && prev) return `「${key.name}」${what}，去掉后与第${prev.row}行「${key.name}」相同：请在单元格中重新输入村名、删除多余字符后重新导入`;
+  if (hidden.length && existing !== undefined) return `「${key.name}」${what}，去掉后与已导入的「${key.township}${key.name}」相同：如是同一个村，请在单元格中重新输入村名后重新导入；如是另一个村，请改用能区分的名称`;
+  if (existing !== undefined && existing !== key.name) {
+    return `已导入的村社区「${key.township}${existing}」含有看不见的字符（${invisibleChars(existing).map(invisibleLabel).join('、')}），与本行「${key.name}」看起来相同：请联系技术人员处理已有数据（见 docs/workflow.md「名称中的隐藏字符」），本次未导入`;
+  }
+  return null;
 }

@@ -59,7 +59,7 @@ const MAX_ESCALATION_LINES = 60;
  */
 function escalationCard(m: PlannedMessage, day: IsoDate): Card {
   const line = (i: ReminderItem) =>
-    `${itemLabel(i, day)}\n　负责人：${i.responsible?.length ? i.responsible.map(escapeMd).join('、') : '（未分配）'}`;
+    `${itemLabel(i, day)}\n　负责人：${i.responsible?.length ? i.responsible.map(escapeMd).join('、') : '无人负责（请在花名册中指定）'}`;
   const onTime = m.items.filter((i) => !i.catchUp);
   const late = m.items.filter((i) => i.catchUp);
   let room = MAX_ESCALATION_LINES;
