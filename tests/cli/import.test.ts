@@ -109,10 +109,17 @@ describe('npm run cli -- import', () => {
     expect(lines[0]).toBe('导入未通过：1 处问题，未写入任何数据。');
     expect(lines[1]).toMatch(/「县」：不知道这些行属于哪个县.*--county 沁源县$/);
     expect(rowCounts(dir)).toEqual(before);
-    const ok = await runTs(ENTRY, ['import', join(FIX, 'thousand.xlsx'), '--county', '沁源县'], { env: { DATA_DIR: dir } });
+    // The new roster leaves out the earlier 沁河镇 people: nothing is applied before it is confirmed.
+    const preview = await runTs(ENTRY, ['import', join(FIX, 'thousand.xlsx'), '--county', '沁源县'], { env: { DATA_DIR: dir } });
+    expect(preview.code).toBe(2);
+    expect(preview.stdout).toContain('移出花名册：李明');
+    expect(rowCounts(dir)).toEqual(before);
+    const ok = await runTs(ENTRY, ['import', join(FIX, 'thousand.xlsx'), '--county', '沁源县', '--confirm'], { env: { DATA_DIR: dir } });
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toContain('人员：新增 1000，更新 0，未变 0');
-    expect(ok.stdout).toContain('1005 人尚未绑定飞书账号');
+    expect(ok.stdout).toContain('移出花名册：3 人');
+    // 1000 new and the 2 of the first roster still on it; the 3 removed are no longer asked to bind.
+    expect(ok.stdout).toContain('1002 人尚未绑定飞书账号');
     const empty = await runTs(ENTRY, ['import', join(FIX, 'thousand.xlsx'), '--county', ' '], { env: { DATA_DIR: dir } });
     expect(empty.code).not.toBe(0);
     expect(empty.stderr).toContain('--county 后面要写县名');
@@ -123,9 +130,14 @@ describe('npm run cli -- import', () => {
     expect((await runTs(ENTRY, ['import', join(FIX, 'county-openpyxl.xlsx')], { env: { DATA_DIR: dir } })).code).toBe(0);
     // 李明 (13987654321) gets his open_id from a second roster: bound from now on.
     await writeBook(join(dir, 'bind.xlsx'), { 人员: [['姓名', '飞书open_id', '手机号', '角色', '县', '乡镇', '负责村社区'], ['李明', 'ou_li', '139-8765-4321', '干部', '沁源县', '沁河镇', '城西村、城东村']] });
-    const bind = await runTs(ENTRY, ['import', join(dir, 'bind.xlsx')], { env: { DATA_DIR: dir } });
+    // A one-person sheet leaves the township's others out: applied only with --confirm, shown first.
+    const shown = await runTs(ENTRY, ['import', join(dir, 'bind.xlsx')], { env: { DATA_DIR: dir } });
+    expect(shown.code).toBe(2);
+    expect(shown.stdout).toContain('移出花名册：王建国');
+    const bind = await runTs(ENTRY, ['import', join(dir, 'bind.xlsx'), '--confirm'], { env: { DATA_DIR: dir } });
     expect(bind.stdout).toContain('人员：新增 0，更新 1，未变 0');
-    expect(bind.stdout).toContain('4 人尚未绑定飞书账号');
+    expect(bind.stdout).toContain('移出花名册：2 人');
+    expect(bind.stdout).toContain('2 人尚未绑定飞书账号');
     const before = rowCounts(dir);
     const garbled = await runTs(ENTRY, ['import', join(FIX, 'garbled.xlsx')], { env: { DATA_DIR: dir } });
     expect(garbled.code).not.toBe(0);
