@@ -118,6 +118,7 @@ describe('fault: late and out-of-order deliveries; one meaning for dates', () =>
           }
           if (problems.length) {
             failures++;
+            process.stderr.write(`out-of-order ${kind} #${i}: ${problems.join('; ')}\n`);
             if (why.length < 2) why.push(`#${i}${control ? ' (in order)' : ''}: ${problems.join('; ')}`);
           }
         }
@@ -185,12 +186,15 @@ describe('fault: late and out-of-order deliveries; one meaning for dates', () =>
             const r = await d.cardAction(who, { action: 'checkin_submit' }, { village: String(v.id), stage: s, status: '已完成', date: `${row.card} +0800` });
             answer = (r.body as { toast?: { content?: string } })?.toast?.content ?? '';
           }
-          const problem = judge(row, answer, stageRow(v.id, s));
+          const got = stageRow(v.id, s);
+          const problem = judge(row, answer, got);
           if (problem) {
             bad.push(problem);
-            if (!row.want || stageRow(v.id, s)) lost++;
+            // Data lost: a completion recorded with a day other than the one meant (or none meant).
+            if (got && got.completed_on !== row.want) lost++;
           }
         }
+        if (bad.length) process.stderr.write(`date table via ${via}:\n  ${bad.join('\n  ')}\n`);
         results.push({
           attack: `date table via ${via === 'chat' ? 'chat 完成 command' : 'card form date'} (host TZ America/Los_Angeles)`,
           tries: rows.length,
