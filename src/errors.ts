@@ -1,3 +1,5 @@
+import { isZodError, validationMessage } from './validation.js';
+
 /**
  * Typed errors. Each carries a stable code and, where a person will read it, a
  * Chinese message that says what went wrong and what to do.
@@ -92,6 +94,8 @@ export function isStorageFullError(e: unknown): boolean {
 export function asAppError(e: unknown): AppError {
   if (isStorageFullError(e)) throw e instanceof StorageFullError ? e : new StorageFullError({ cause: e });
   if (e instanceof AppError) return e;
+  // A schema's .parse() that threw: the input was wrong, not our code; said in Chinese, naming what to send.
+  if (isZodError(e)) return new UserError(validationMessage(e));
   return new AppError('internal', '系统内部错误，请稍后再试；如持续出现请联系换届办。', {
     cause: e,
     detail: e instanceof Error ? e.message : String(e),

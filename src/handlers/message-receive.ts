@@ -1,15 +1,16 @@
-import type { EventHandler } from '../bot/dispatcher.js';
+import type { EventHandler, HandlerContext } from '../bot/dispatcher.js';
 import { AppError, asAppError } from '../errors.js';
 import type { ActorResolver } from './actor.js';
 import type { CommandRouter } from './command-router.js';
 import { suggestCommand, suggestionMessage, suggestSpacing } from './command-suggest.js';
-import { parseCommand } from './commands.js';
+import { normalizeInput, parseCommand } from './commands.js';
 import { buildHelpCard } from './help-card.js';
 import { extractText, mentionsBot, readMessageEvent, type IncomingMessage } from './message-content.js';
 import { messageSentAt } from './message-time.js';
 import type { QaEntry } from './qa-entry.js';
 import { replyToMessage } from './reply.js';
 import { classifySmallTalk, isWordlessMedia, smallTalkReply } from './small-talk.js';
+import { guardingSink } from './user-text.js';
 
 export interface MessageHandlerDeps {
   botOpenId: () => string | undefined;
@@ -34,7 +35,17 @@ export interface MessageHandlerDeps {
  * a question for the Q&A.
  */
 export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
-  return async (env, ctx) => {
+  return async (env, event) => {
+    // Every reply of this message passes the user-text guard; what the person wrote may be quoted back.
+    const echo: string[] = [];
+    const ctx: HandlerContext = {
+      eventId: event.eventId,
+      clock: event.clock,
+      outbox: guardingSink(event.outbox, { logger: () => event.logger, echo, where: 'message' }),
+      get logger() {
+        return event.logger;
+      },
+    };
     const msg = readMessageEvent(env.payload.event);
     if (!msg) {
       ctx.logger.warn('message event without message or sender; ignored');
@@ -63,6 +74,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): EventHandler {
       else reply.card(buildHelpCard({ qaAvailable: deps.qaAvailable }));
       return;
     }
+    echo.push(text, normalizeInput(text), ...normalizeInput(text).split(/[\s,，、;；=:：]+/));
     let actor = deps.resolveActor(msg.senderOpenId);
     const command = parseCommand(text);
     try {

@@ -83,7 +83,7 @@ export function createFeedbackAction(kb: KnowledgeService): CardActionHandler {
     const id = Number(value.question_id);
     const vote = value.vote;
     if (!Number.isSafeInteger(id) || id <= 0 || (vote !== 'up' && vote !== 'down')) {
-      return { toast: { type: 'error', content: '无法识别的反馈。' } };
+      return { toast: { type: 'error', content: '无法识别的反馈，请在最新的回答卡片上点 👍 或 👎。' } };
     }
     kb.recordFeedback(id, actor.openId, vote);
     return { toast: { type: 'success', content: vote === 'up' ? '谢谢，已记录为有用。' : '谢谢反馈，我们会改进政策库。' } };

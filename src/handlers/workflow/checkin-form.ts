@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { card, md, type Card, type CardElement } from '../../bot/cards.js';
 import { AppError, asAppError } from '../../errors.js';
+import { parseInput, type FieldLabels } from '../../validation.js';
 import { recordStage } from '../../workflow/checkin.js';
 import type { WorkflowContext } from '../../workflow/context.js';
 import { readDate, todayIn } from '../../workflow/dates.js';
@@ -92,12 +93,21 @@ export function buildCheckinForm(ctx: WorkflowContext, p: Principal, prefill?: {
 }
 
 const formSchema = z.object({
-  village: z.string().regex(/^\d{1,12}$/, '请选择村(社区)'),
+  // A select's value is a string; a number that is a well-formed id is taken as one.
+  village: z.preprocess((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v), z.string().regex(/^\d{1,12}$/, '请选择村(社区)')),
   stage: z.string().min(1, '请选择阶段').max(40),
   status: z.enum(STAGE_STATUSES, { message: '请选择状态' }),
   note: z.string().max(500, '备注过长（最多 500 字）').optional(),
   date: z.string().max(40).optional(),
 });
+/** The form's fields as the person sees them, and what to do when one is wrong (src/validation.ts). */
+const FORM_FIELDS: FieldLabels = {
+  village: { label: '村(社区)', hint: '请在表单中重新选择村(社区)' },
+  stage: { label: '阶段', hint: '请在表单中重新选择阶段' },
+  status: { label: '状态', hint: '请在表单中重新选择状态' },
+  note: { label: '备注', hint: '请精简到 500 字以内后重新提交' },
+  date: { label: '完成日期', hint: '请在日期选择器中选择日期，或不选（默认今天）' },
+};
 
 export function checkinSubmitHandler(deps: WorkflowDeps): CardActionHandler {
   return (input) => {
@@ -107,8 +117,8 @@ export function checkinSubmitHandler(deps: WorkflowDeps): CardActionHandler {
       const p = loadPrincipal(deps.repos.roster, input.actor);
       if (!isKnown(p)) deny(deps.repos.audit, p, '提交进度', null, notInRosterMessage(p), ctx.clock.now());
       const fv = Object.fromEntries(Object.entries(input.formValue).map(([k, v]) => [k, typeof v === 'string' ? v.trim() || undefined : v]));
-      const parsed = formSchema.safeParse(fv);
-      if (!parsed.success) return { toast: { type: 'error', content: parsed.error.issues[0]!.message } };
+      const parsed = parseInput(formSchema, fv, { fields: FORM_FIELDS, hint: '请重新打开表单填写后提交' });
+      if (!parsed.ok) return { toast: { type: 'error', content: parsed.message } };
       const f = parsed.data;
       const village = ctx.repos.roster.village(Number(f.village));
       if (!village) return { toast: { type: 'error', content: '该村(社区)已不在名单中，请重新打开表单。' } };

@@ -109,7 +109,7 @@ export function importConfirmHandler(deps: WorkflowDeps, opts: { client: () => l
     const src: ImportSource = { messageId: v.m, chatId: v.c, fileKey: v.k, fileName: v.n };
     const p = loadPrincipal(deps.repos.roster, input.actor);
     if (!p.isAdmin) {
-      const message = '只有换届办管理员可以确认导入。';
+      const message = '只有换届办管理员可以确认导入；如需导入，请把文件交给换届办管理员。';
       deps.repos.audit.record({ at: now, actor: p.openId, action: 'denied:import_confirm', target: `file:${src.fileName}`, detail: message });
       return { toast: { type: 'error', content: message } };
     }

@@ -31,21 +31,21 @@ function mayActOn(ctx: WorkflowContext, p: Principal, item: string): 'yes' | 'no
   const v = ctx.repos.roster.village(Number(m[2]));
   return !v ? 'gone' : canWriteVillage(p, v) ? 'yes' : 'no';
 }
-const GONE = { toast: { type: 'warning', content: '该提醒事项已不在计划中。' } } satisfies CardActionResponse;
+const GONE = { toast: { type: 'warning', content: '该提醒事项已不在计划中，无需再处理；发送「我的」可查看当前待办。' } } satisfies CardActionResponse;
 
 /** A refusal from a reminder button: audited like every other refusal (denied:<action>), answered with a toast. */
 function refuse(audit: AuditRepo, actor: string, action: string, item: string | null, message: string, now: number): CardActionResponse {
   audit.record({ at: now, actor, action: `denied:${action}`, target: item, detail: message });
   return { toast: { type: 'error', content: message } };
 }
-const NOT_YOURS = '该提醒事项不是您负责的，不能在此操作。';
+const NOT_YOURS = '该提醒事项不是您负责的，不能在此操作；如有疑问请联系换届办。';
 
 /** 已完成 on a reminder: sends the check-in form with the village and stage chosen (talks: how to record one). */
 export function reminderDoneHandler(deps: WorkflowDeps): CardActionHandler {
   return (input) => {
     const ctx = contextFor(deps, input.ctx.clock);
     const m = ITEM_KEY.exec(String(input.value.item ?? ''));
-    if (!m) return { toast: { type: 'error', content: '无法识别的提醒事项。' } };
+    if (!m) return { toast: { type: 'error', content: '无法识别的提醒事项，请在最新的提醒卡片上操作，或发送「我的」查看待办。' } };
     const p = loadPrincipal(deps.repos.roster, input.actor);
     if (!isKnown(p)) return refuse(deps.repos.audit, p.openId, 'reminder_done', m[0], notInRosterMessage(p), ctx.clock.now());
     const may = mayActOn(ctx, p, m[0]);
@@ -70,7 +70,7 @@ export function reminderSnoozeHandler(deps: WorkflowDeps, db: Db, schedule: Sche
     try {
       const ctx = contextFor(deps, input.ctx.clock);
       const parsed = snoozeSchema.safeParse({ item: input.value.item, days: Number(input.value.days) });
-      if (!parsed.success) return { toast: { type: 'error', content: '无法识别的延后操作。' } };
+      if (!parsed.success) return { toast: { type: 'error', content: '无法识别的延后操作，请在最新的提醒卡片上点「延后1天」或「延后3天」。' } };
       const p = loadPrincipal(deps.repos.roster, input.actor);
       const now = ctx.clock.now();
       if (!isKnown(p)) return refuse(deps.repos.audit, p.openId, 'reminder_snooze', parsed.data.item, notInRosterMessage(p), now);
