@@ -36,7 +36,11 @@ const V = base.villages.length;
 const electionDay = (k: number) => `2026-12-${String(k).padStart(2, '0')}`;
 const fileName = (k: number, door: string) => `花名册第${k}版-${door}.xlsx`;
 
-/** Version k of the roster: everybody renamed (…第k版), every election day moved, talks re-dated, 20 new cadres. */
+/**
+ * Version k of the roster: everybody renamed (…第k版), every election day moved, talks re-dated, 20 new cadres;
+ * the cadres new in earlier versions stay on it unchanged. A roster is authoritative: leaving them out would
+ * make each import stop for a confirmation of their removal (that flow is attacked in roster-changes.fault.ts).
+ */
 function versionRows(k: number): Record<string, Record<string, string>[]> {
   const rows = campaignRows(base);
   const rename = (n: string) => `${n}第${k}版`;
@@ -46,9 +50,11 @@ function versionRows(k: number): Record<string, Record<string, string>[]> {
     r['谈话人'] = r['谈话人']!.split('、').map(rename).join('、');
     r['截止日期'] = `2026-11-${String(k).padStart(2, '0')}`;
   }
-  for (let j = 0; j < NEW_PER_VERSION; j++) {
-    const v = base.villages[(j * 37) % V]!;
-    rows['人员']!.push({ 姓名: `新增干部${k}号${j}`, 飞书open_id: `ou_fnew${k}x${j}`, 角色: '干部', 县: v.county, 乡镇: v.township, 负责村社区: v.name });
+  for (let i = 1; i <= k; i++) {
+    for (let j = 0; j < NEW_PER_VERSION; j++) {
+      const v = base.villages[(j * 37) % V]!;
+      rows['人员']!.push({ 姓名: `新增干部${i}号${j}`, 飞书open_id: `ou_fnew${i}x${j}`, 角色: '干部', 县: v.county, 乡镇: v.township, 负责村社区: v.name });
+    }
   }
   return rows;
 }
@@ -224,7 +230,7 @@ describe('fault: crash during a roster import', () => {
         if (after !== 'new') problems.push(`chat v${k} after restart: ${after}`);
         if (confirmations(messageId).length !== 1) problems.push(`chat v${k}: ${confirmations(messageId).length} confirmations`);
         const line = countsLine(messageId);
-        if (line !== `人员：新增 ${NEW_PER_VERSION}，更新 ${P}，未变 0`) problems.push(`chat v${k}: confirmation says ${line ?? sentText(confirmations(messageId)[0]!).slice(0, 200)}`);
+        if (line !== `人员：新增 ${NEW_PER_VERSION}，更新 ${P}，未变 ${NEW_PER_VERSION * (k - 1)}`) problems.push(`chat v${k}: confirmation says ${line ?? sentText(confirmations(messageId)[0]!).slice(0, 200)}`);
         events.push(`chat v${k}: killed ${when}: ${atKill.state}`);
         applied = k;
       }
@@ -237,7 +243,7 @@ describe('fault: crash during a roster import', () => {
         await waitUntil(() => confirmations(`om_import_v${k}_again`).length > 0, 120_000, 'the re-sent import');
         await sleep(300);
         const line = countsLine(`om_import_v${k}_again`);
-        if (line !== `人员：新增 0，更新 0，未变 ${P + NEW_PER_VERSION}`) problems.push(`re-sent v${k}: confirmation says ${line}`);
+        if (line !== `人员：新增 0，更新 0，未变 ${P + NEW_PER_VERSION * k}`) problems.push(`re-sent v${k}: confirmation says ${line}`);
         const people = inspectDb(dbFile, (db) => shape(db, k, fileName(k, 'chat')).people);
         if (people !== P + NEW_PER_VERSION * applied) problems.push(`after re-sending: ${people} people, expected ${P + NEW_PER_VERSION * applied}`);
       }
@@ -270,7 +276,8 @@ describe('fault: crash during a roster import', () => {
         // Run again to the end: applies what is missing, or finds everything in place.
         const rerun = startCli(['import', path], { DATA_DIR: dir });
         const done = await rerun.done;
-        const expected = atKill.state === 'new' ? `人员：新增 0，更新 0，未变 ${P + NEW_PER_VERSION}` : `人员：新增 ${NEW_PER_VERSION}，更新 ${P}，未变 0`;
+        const expected =
+          atKill.state === 'new' ? `人员：新增 0，更新 0，未变 ${P + NEW_PER_VERSION * k}` : `人员：新增 ${NEW_PER_VERSION}，更新 ${P}，未变 ${NEW_PER_VERSION * (k - 1)}`;
         if (done.code !== 0 || !done.stdout.includes(expected)) problems.push(`cli v${k} re-run: exit ${done.code}, expected「${expected}」: ${done.stdout.slice(0, 300)} ${done.stderr.slice(0, 300)}`);
         const after = inspectDb(dbFile, (db) => {
           const s = shape(db, k, fileName(k, 'cli'));
