@@ -1,4 +1,5 @@
 import { toSimplified } from '../knowledge/normalize.js';
+import { stripInvisible } from '../workflow/names.js';
 
 /**
  * The chat commands of SPEC §2.3, one table: the parser, the router and the
@@ -52,12 +53,11 @@ export interface ParsedCommand {
 
 /**
  * Normalises chat input: full-width forms to half-width (NFKC), ideographic and
- * repeated spaces to one space, zero-width and control characters dropped.
+ * repeated spaces to one space, invisible format characters (the same set as in
+ * names: workflow/names.ts) and control characters dropped.
  */
 export function normalizeInput(text: string): string {
-  return text
-    .normalize('NFKC')
-    .replace(/[\u200b-\u200f\u2060\ufeff]/g, '')
+  return stripInvisible(text.normalize('NFKC'))
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
     .replace(/[ \t\u3000]+/g, ' ')
     .trim();

@@ -35,7 +35,12 @@ const INVISIBLE = /\p{Cf}/gu;
  * normalisation (src/knowledge); this is for names of places and people.
  */
 export function cleanName(s: string): string {
-  return s.normalize('NFKC').replace(INVISIBLE, '').trim();
+  return stripInvisible(s.normalize('NFKC')).trim();
+}
+
+/** `s` without invisible format characters (also what chat input is cleaned of, handlers/commands.ts). */
+export function stripInvisible(s: string): string {
+  return s.replace(INVISIBLE, '');
 }
 
 /** The invisible characters in `s`, each once, as U+XXXX (for messages); empty when none. */

@@ -31,6 +31,8 @@ describe('parseCommand', () => {
   it('normalises full-width letters, digits and spaces, and drops control characters', () => {
     expect(normalizeInput('进度\u3000城西村\u0007　参选率９４％')).toBe('进度 城西村 参选率94%');
     expect(normalizeInput('\u200b帮助\ufeff')).toBe('帮助');
+    // The same invisible characters as names are cleaned of (workflow/names.ts): soft hyphen, bidi controls.
+    expect(normalizeInput('完成 城\u00ad西\u202e村 承诺谈话\u2066')).toBe('完成 城西村 承诺谈话');
   });
 
   it('every command in the table has a unique name and aliases', () => {
